@@ -1,0 +1,20 @@
+//! The Image Service domain: identifiers, entities, field rules and the storage ports.
+//!
+//! Nothing here knows about HTTP, SQL or any cloud SDK; adapters implement the
+//! ports in `ports` and the server wires them together.
+
+pub mod album;
+pub mod audit;
+pub mod fields;
+pub mod ids;
+pub mod image;
+pub mod keys;
+pub mod page;
+pub mod ports;
+
+pub use album::AlbumRecord;
+pub use audit::{AuditEvent, AuditFilter};
+pub use ids::{AlbumId, ImageId, UserId};
+pub use image::{ImageRecord, OriginalInfo, VariantInfo};
+pub use page::{AlbumCursor, PageRequest, SortOrder};
+pub use ports::{BlobStore, MetadataStore, StoreError, StoreResult};

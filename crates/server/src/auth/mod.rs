@@ -1,0 +1,1 @@
+//! Authentication: JWT verification against a JWKS, roles, development tokens.

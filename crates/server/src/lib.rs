@@ -1,0 +1,3 @@
+//! Image Service: the HTTP API, its configuration and its command line.
+
+pub mod auth;
