@@ -1,1 +1,22 @@
-//! placeholder
+//! Image Service blob stores: local files with atomic writes, memory, and
+//! AES-256-GCM encryption at rest with per-user data keys (crypto-shredding).
+//!
+//! The server calls [`open`] with `IMAGE_SERVICE_BLOB_URL` and gets an
+//! `Arc<dyn BlobStore>`; `image-service rotate-key` uses [`open_encrypted`]
+//! and [`EncryptedBlobStore::rotate`].
+
+pub mod crypto;
+mod encrypted;
+mod file;
+mod memory;
+mod open;
+mod raw;
+mod rotate;
+
+pub use crypto::{KeyError, KeyFileError, KeyId, Keyring, MasterKey};
+pub use encrypted::EncryptedBlobStore;
+pub use file::FileBlobStore;
+pub use memory::MemoryBlobStore;
+pub use open::{EncryptionConfig, MasterKeySource, OpenError, open, open_encrypted};
+pub use raw::RawBlobStore;
+pub use rotate::RotationReport;

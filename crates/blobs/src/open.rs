@@ -1,0 +1,137 @@
+//! Choosing a blob store from `IMAGE_SERVICE_BLOB_URL` and the encryption settings.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use domain::ports::BlobStore;
+
+use crate::crypto::{KeyFileError, Keyring, MasterKey};
+use crate::encrypted::EncryptedBlobStore;
+use crate::file::FileBlobStore;
+use crate::memory::MemoryBlobStore;
+use crate::raw::RawBlobStore;
+
+/// Where the current master key comes from.
+#[derive(Clone, Debug)]
+pub enum MasterKeySource {
+    /// Given by configuration (`IMAGE_SERVICE_ENCRYPTION_KEY[_FILE]`).
+    Configured(MasterKey),
+    /// Loaded from `<data_dir>/encryption.key`, generated there (mode 0600) on first start.
+    DataDir(PathBuf),
+}
+
+/// Encryption at rest settings. `Debug` shows key ids only.
+#[derive(Clone, Debug)]
+pub struct EncryptionConfig {
+    pub master_key: MasterKeySource,
+    /// Keys rotated away from that may still wrap data keys; drop them once
+    /// `rotate` reports nothing unreadable.
+    pub previous_keys: Vec<MasterKey>,
+}
+
+impl EncryptionConfig {
+    pub fn with_key(key: MasterKey) -> Self {
+        Self {
+            master_key: MasterKeySource::Configured(key),
+            previous_keys: Vec::new(),
+        }
+    }
+
+    pub fn in_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            master_key: MasterKeySource::DataDir(data_dir.into()),
+            previous_keys: Vec::new(),
+        }
+    }
+
+    pub fn with_previous(mut self, keys: Vec<MasterKey>) -> Self {
+        self.previous_keys = keys;
+        self
+    }
+
+    /// Loads (or generates) the current key and builds the keyring.
+    pub fn keyring(&self) -> Result<Keyring, KeyFileError> {
+        let current = match &self.master_key {
+            MasterKeySource::Configured(key) => key.clone(),
+            MasterKeySource::DataDir(dir) => MasterKey::load_or_generate(dir)?,
+        };
+        Ok(Keyring::new(current, self.previous_keys.clone()))
+    }
+}
+
+/// Why no blob store could be opened. Never includes key material.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("blob URL scheme {0:?} is not supported (use file://PATH, s3://BUCKET or memory://)")]
+    UnsupportedScheme(String),
+    #[error("blob URL {0:?} is invalid: {1}")]
+    InvalidUrl(String, String),
+    #[error("blob directory {path}: {source}")]
+    Directory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+}
+
+enum Raw {
+    Memory(Arc<MemoryBlobStore>),
+    File(Arc<FileBlobStore>),
+}
+
+fn open_raw(url: &str) -> Result<Raw, OpenError> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(OpenError::InvalidUrl(
+            url.to_owned(),
+            "expected SCHEME://…".into(),
+        ));
+    };
+    match scheme {
+        "memory" => Ok(Raw::Memory(Arc::new(MemoryBlobStore::new()))),
+        "file" => {
+            if rest.is_empty() {
+                return Err(OpenError::InvalidUrl(
+                    url.to_owned(),
+                    "file:// needs a path".into(),
+                ));
+            }
+            let store = FileBlobStore::new(rest).map_err(|source| OpenError::Directory {
+                path: rest.into(),
+                source,
+            })?;
+            Ok(Raw::File(Arc::new(store)))
+        }
+        other => Err(OpenError::UnsupportedScheme(other.to_owned())),
+    }
+}
+
+/// Opens the store `url` names. `file://` stores are always encrypted (spec 7);
+/// `memory://` holds nothing at rest and is left plain.
+pub async fn open(
+    url: &str,
+    encryption: EncryptionConfig,
+) -> Result<Arc<dyn BlobStore>, OpenError> {
+    match open_raw(url)? {
+        Raw::Memory(store) => Ok(store),
+        Raw::File(store) => Ok(Arc::new(EncryptedBlobStore::new(
+            store,
+            encryption.keyring()?,
+        ))),
+    }
+}
+
+/// Opens `url` with the encryption layer exposed, for `image-service rotate-key`.
+pub async fn open_encrypted(
+    url: &str,
+    encryption: EncryptionConfig,
+) -> Result<Arc<EncryptedBlobStore>, OpenError> {
+    let inner: Arc<dyn RawBlobStore> = match open_raw(url)? {
+        Raw::Memory(store) => store,
+        Raw::File(store) => store,
+    };
+    Ok(Arc::new(EncryptedBlobStore::new(
+        inner,
+        encryption.keyring()?,
+    )))
+}

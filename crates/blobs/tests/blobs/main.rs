@@ -1,0 +1,8 @@
+//! The blobs crate's one integration-test binary: the conformance suite run
+//! against every store, plus file-store and encryption specifics.
+
+mod encryption;
+mod file_store;
+mod open_url;
+mod stores;
+mod suite;
