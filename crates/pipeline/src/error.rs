@@ -1,0 +1,24 @@
+//! The pipeline's error type; each variant maps to one API error code (API.md 4.3).
+
+/// Why an upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Not JPEG, PNG or WebP by magic number (`UNSUPPORTED_FILE_TYPE`).
+    #[error("not a JPEG, PNG or WebP image")]
+    UnsupportedType,
+    /// Over the pixel or side limit, from the header (`IMAGE_TOO_LARGE`).
+    #[error("image of {width}x{height} pixels is over the size limit")]
+    TooLarge { width: u32, height: u32 },
+    /// Animated PNG or WebP (`INVALID_IMAGE`).
+    #[error("animated images are not accepted")]
+    Animated,
+    /// Empty, truncated, corrupt or undecodable (`INVALID_IMAGE`).
+    #[error("invalid image: {0}")]
+    Invalid(String),
+}
+
+impl PipelineError {
+    pub(crate) fn invalid(what: impl std::fmt::Display) -> Self {
+        Self::Invalid(what.to_string())
+    }
+}

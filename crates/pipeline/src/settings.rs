@@ -1,0 +1,31 @@
+//! Tunable limits and variant sizes for the pipeline; defaults follow API.md section 7.
+
+/// What the pipeline produces and what it refuses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Long edge of the display variant, in pixels.
+    pub display_max_side: u32,
+    /// Lossy WebP quality (0–100) of the display variant.
+    pub display_quality: f32,
+    /// Long edge of the thumbnail, in pixels.
+    pub thumbnail_max_side: u32,
+    /// Lossy WebP quality (0–100) of the thumbnail.
+    pub thumbnail_quality: f32,
+    /// Largest accepted width × height of a source image.
+    pub max_pixels: u64,
+    /// Largest accepted width or height of a source image.
+    pub max_side: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            display_max_side: 2048,
+            display_quality: 80.0,
+            thumbnail_max_side: 400,
+            thumbnail_quality: 75.0,
+            max_pixels: 50_000_000,
+            max_side: 16384,
+        }
+    }
+}

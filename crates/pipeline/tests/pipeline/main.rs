@@ -1,0 +1,8 @@
+//! The pipeline's one integration-test binary; every image is generated in code or by a committed script.
+
+mod helpers;
+mod limits;
+mod metadata;
+mod orientation;
+mod sniffing;
+mod variants;
