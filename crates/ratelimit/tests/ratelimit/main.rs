@@ -1,0 +1,4 @@
+//! The rate limiter's integration tests: one binary, a module per backend.
+
+mod local;
+mod redis;
