@@ -3,6 +3,7 @@
 //! Attacker bytes are parsed only by pure-Rust decoders (zune-jpeg, png, image-webp, moxcms);
 //! libwebp only ever sees pixels we decoded ourselves.
 
+pub mod bench;
 mod color;
 mod decode;
 mod encode;
