@@ -1,0 +1,109 @@
+//! Image rows: insert, read, keyset listing and optimistic updates.
+
+use std::sync::LazyLock;
+
+use domain::{AlbumId, ImageId, ImageRecord, PageRequest, StoreResult, UserId};
+
+use super::rows::{IMAGE_COLUMNS, image_params};
+use super::{Param, Sql, SqlExec, keyset, update_refused};
+use crate::error::{on_missing_album, store_error};
+
+static SELECT: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM images", IMAGE_COLUMNS.join(", ")));
+
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let holders: Vec<String> = (1..=IMAGE_COLUMNS.len()).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO images ({}) VALUES ({})",
+        IMAGE_COLUMNS.join(", "),
+        holders.join(", ")
+    )
+});
+
+/// Rewrites every column but the key (`$1`) when the version still matches.
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let sets: Vec<String> = IMAGE_COLUMNS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    format!(
+        "UPDATE images SET {} WHERE id = $1 AND version = ${}",
+        sets.join(", "),
+        IMAGE_COLUMNS.len() + 1
+    )
+});
+
+pub(super) async fn insert(exec: &impl SqlExec, image: &ImageRecord) -> StoreResult<()> {
+    let sql = Sql::new(INSERT.as_str(), image_params(image)?);
+    exec.execute(sql).await.map_err(on_missing_album)?;
+    Ok(())
+}
+
+pub(super) async fn get(exec: &impl SqlExec, id: ImageId) -> StoreResult<Option<ImageRecord>> {
+    let sql = Sql::new(
+        format!("{} WHERE id = $1", *SELECT),
+        vec![Param::text(id.to_string())],
+    );
+    let rows = exec.fetch_images(sql).await.map_err(store_error)?;
+    rows.into_iter()
+        .next()
+        .map(ImageRecord::try_from)
+        .transpose()
+}
+
+/// One keyset page: served by `(user_id, id)` or `(user_id, album_id, id)`.
+pub(super) async fn list(
+    exec: &impl SqlExec,
+    owner: &UserId,
+    album: Option<AlbumId>,
+    page: &PageRequest<ImageId>,
+) -> StoreResult<Vec<ImageRecord>> {
+    let (cmp, dir) = keyset(page.order);
+    let mut sql = Sql::default();
+    let mut text = format!(
+        "{} WHERE user_id = {}",
+        *SELECT,
+        sql.arg(Param::text(owner.as_str()))
+    );
+    if let Some(album) = album {
+        let holder = sql.arg(Param::text(album.to_string()));
+        text.push_str(&format!(" AND album_id = {holder}"));
+    }
+    if let Some(after) = page.after {
+        let holder = sql.arg(Param::text(after.to_string()));
+        text.push_str(&format!(" AND id {cmp} {holder}"));
+    }
+    let limit = sql.arg(Param::int(page.limit.into()));
+    text.push_str(&format!(" ORDER BY id {dir} LIMIT {limit}"));
+    sql.text = text;
+    let rows = exec.fetch_images(sql).await.map_err(store_error)?;
+    rows.into_iter().map(ImageRecord::try_from).collect()
+}
+
+/// One conditional UPDATE, so two writers holding the same version cannot both win.
+pub(super) async fn update(
+    exec: &impl SqlExec,
+    image: &ImageRecord,
+    expected_version: i64,
+) -> StoreResult<()> {
+    let mut params = image_params(image)?;
+    params.push(Param::int(expected_version));
+    let changed = exec
+        .execute(Sql::new(UPDATE.as_str(), params))
+        .await
+        .map_err(on_missing_album)?;
+    if changed == 1 {
+        return Ok(());
+    }
+    Err(update_refused(exec, "images", image.id.to_string()).await)
+}
+
+pub(super) async fn delete(exec: &impl SqlExec, id: ImageId) -> StoreResult<bool> {
+    let sql = Sql::new(
+        "DELETE FROM images WHERE id = $1",
+        vec![Param::text(id.to_string())],
+    );
+    Ok(exec.execute(sql).await.map_err(store_error)? > 0)
+}

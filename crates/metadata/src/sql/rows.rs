@@ -1,0 +1,219 @@
+//! Row shapes shared by the SQL engines, and their mapping to domain records.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    AlbumRecord, AuditEvent, ImageRecord, OriginalInfo, StoreError, StoreResult, UserId,
+    VariantInfo,
+};
+
+use super::Param;
+
+/// Every column of `images`, in the order `ImageRow::params` binds them.
+pub(crate) const IMAGE_COLUMNS: [&str; 21] = [
+    "id",
+    "user_id",
+    "album_id",
+    "title",
+    "description",
+    "alt_text",
+    "tags",
+    "width",
+    "height",
+    "size",
+    "thumb_width",
+    "thumb_height",
+    "thumb_size",
+    "original_content_type",
+    "original_width",
+    "original_height",
+    "original_size",
+    "original_filename",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+/// One `images` row as both engines return it (integers are `i64`, times micros).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ImageRow {
+    id: String,
+    user_id: String,
+    album_id: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    alt_text: Option<String>,
+    tags: String,
+    width: i64,
+    height: i64,
+    size: i64,
+    thumb_width: i64,
+    thumb_height: i64,
+    thumb_size: i64,
+    original_content_type: String,
+    original_width: i64,
+    original_height: i64,
+    original_size: i64,
+    original_filename: Option<String>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// One `albums` row with its computed `image_count`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AlbumRow {
+    id: String,
+    user_id: String,
+    title: String,
+    description: Option<String>,
+    image_count: i64,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// One `audit_events` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    id: String,
+    at: i64,
+    request_id: String,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    outcome: String,
+    changes: Option<String>,
+}
+
+/// Parameters for `IMAGE_COLUMNS`, in that order.
+pub(crate) fn image_params(image: &ImageRecord) -> StoreResult<Vec<Param>> {
+    let tags = serde_json::to_string(&image.tags).map_err(corrupt)?;
+    Ok(vec![
+        Param::text(image.id.to_string()),
+        Param::text(image.user_id.as_str()),
+        Param::opt_text(image.album_id.map(|a| a.to_string())),
+        Param::opt_text(image.title.clone()),
+        Param::opt_text(image.description.clone()),
+        Param::opt_text(image.alt_text.clone()),
+        Param::text(tags),
+        Param::int(image.display.width.into()),
+        Param::int(image.display.height.into()),
+        Param::int(to_i64(image.display.size)?),
+        Param::int(image.thumbnail.width.into()),
+        Param::int(image.thumbnail.height.into()),
+        Param::int(to_i64(image.thumbnail.size)?),
+        Param::text(image.original.content_type.clone()),
+        Param::int(image.original.width.into()),
+        Param::int(image.original.height.into()),
+        Param::int(to_i64(image.original.size)?),
+        Param::opt_text(image.original.filename.clone()),
+        Param::int(image.version),
+        Param::int(micros(image.created_at)),
+        Param::int(micros(image.updated_at)),
+    ])
+}
+
+impl TryFrom<ImageRow> for ImageRecord {
+    type Error = StoreError;
+    fn try_from(row: ImageRow) -> StoreResult<Self> {
+        Ok(ImageRecord {
+            id: row.id.parse().map_err(corrupt)?,
+            user_id: user(row.user_id)?,
+            album_id: row
+                .album_id
+                .map(|a| a.parse())
+                .transpose()
+                .map_err(corrupt)?,
+            title: row.title,
+            description: row.description,
+            alt_text: row.alt_text,
+            tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
+            display: variant(row.width, row.height, row.size)?,
+            thumbnail: variant(row.thumb_width, row.thumb_height, row.thumb_size)?,
+            original: OriginalInfo {
+                content_type: row.original_content_type,
+                width: to_u32(row.original_width)?,
+                height: to_u32(row.original_height)?,
+                size: to_u64(row.original_size)?,
+                filename: row.original_filename,
+            },
+            version: row.version,
+            created_at: time(row.created_at)?,
+            updated_at: time(row.updated_at)?,
+        })
+    }
+}
+
+impl TryFrom<AlbumRow> for AlbumRecord {
+    type Error = StoreError;
+    fn try_from(row: AlbumRow) -> StoreResult<Self> {
+        Ok(AlbumRecord {
+            id: row.id.parse().map_err(corrupt)?,
+            user_id: user(row.user_id)?,
+            title: row.title,
+            description: row.description,
+            image_count: to_u64(row.image_count)?,
+            version: row.version,
+            created_at: time(row.created_at)?,
+            updated_at: time(row.updated_at)?,
+        })
+    }
+}
+
+impl TryFrom<AuditRow> for AuditEvent {
+    type Error = StoreError;
+    fn try_from(row: AuditRow) -> StoreResult<Self> {
+        Ok(AuditEvent {
+            id: row.id,
+            at: time(row.at)?,
+            request_id: row.request_id,
+            actor: row.actor,
+            action: row.action,
+            target: row.target,
+            outcome: row.outcome,
+            changes: row
+                .changes
+                .map(|c| serde_json::from_str(&c))
+                .transpose()
+                .map_err(corrupt)?,
+        })
+    }
+}
+
+/// Unix microseconds: exact in both engines' BIGINT and in keyset comparisons.
+pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+fn time(micros: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| corrupt("timestamp out of range"))
+}
+
+fn user(id: String) -> StoreResult<UserId> {
+    UserId::new(id).ok_or_else(|| corrupt("empty user id"))
+}
+
+fn variant(width: i64, height: i64, size: i64) -> StoreResult<VariantInfo> {
+    Ok(VariantInfo {
+        width: to_u32(width)?,
+        height: to_u32(height)?,
+        size: to_u64(size)?,
+    })
+}
+
+fn to_u32(v: i64) -> StoreResult<u32> {
+    u32::try_from(v).map_err(corrupt)
+}
+
+fn to_u64(v: i64) -> StoreResult<u64> {
+    u64::try_from(v).map_err(corrupt)
+}
+
+fn to_i64(v: u64) -> StoreResult<i64> {
+    i64::try_from(v).map_err(corrupt)
+}
+
+/// A stored value that does not fit the domain type: a bug or tampering.
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("corrupt metadata row: {e}"))
+}
