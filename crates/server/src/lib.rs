@@ -1,3 +1,17 @@
 //! Image Service: the HTTP API, its configuration and its command line.
 
+pub mod admin;
+pub mod audit;
 pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod limits;
+pub mod processing;
+pub mod secrets;
+pub mod serve;
+pub mod signing;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,54 @@
+//! The admin listener (`IMAGE_SERVICE_ADMIN_LISTEN`): `/metrics` in the
+//! Prometheus text format, kept off the public API port.
+
+use std::sync::OnceLock;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::task::JoinHandle;
+
+use crate::state::AppState;
+
+/// The process-wide recorder: `metrics` allows exactly one.
+fn recorder() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ])
+        .context("metrics buckets")?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+pub async fn spawn(state: &AppState) -> anyhow::Result<JoinHandle<()>> {
+    let handle = recorder()?;
+    let addr = state.config.admin_listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("IMAGE_SERVICE_ADMIN_LISTEN: cannot listen on {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "admin listening");
+    let state = state.clone();
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            let state = state.clone();
+            async move {
+                metrics::gauge!("processing_queue_depth").set(state.processor.depth() as f64);
+                handle.render()
+            }
+        }),
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app).await {
+            tracing::error!(error = %err, "admin listener stopped");
+        }
+    }))
+}

@@ -1,0 +1,122 @@
+//! The command line (spec 10): `serve` (default), `dev-token`, `migrate`,
+//! `check-config`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::auth::{Role, mint_dev_token};
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "image-service",
+    version,
+    about = "Self-hostable image store: authenticated upload, WebP variants, metadata, albums"
+)]
+pub struct Cli {
+    /// TOML file with the same keys as the environment, lower case, without the IMAGE_SERVICE_ prefix.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print a development token (only meaningful with development authentication).
+    DevToken {
+        /// The user id (`sub`).
+        #[arg(long)]
+        sub: String,
+        /// user, moderator or admin.
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// Lifetime, e.g. 30m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+    /// Create or upgrade the metadata schema.
+    Migrate,
+    /// Check the configuration and exit.
+    CheckConfig,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = crate::startup::Application::build(config).await?;
+            app.run().await
+        }
+        Command::DevToken { sub, role, ttl } => {
+            anyhow::ensure!(
+                config.dev_auth(),
+                "IMAGE_SERVICE_AUTH_ISSUER is set: dev tokens are only accepted with development authentication"
+            );
+            let role = parse_role(&role)?;
+            let ttl = parse_duration(&ttl).context("--ttl")?;
+            let token = mint_dev_token(&config.data_dir, &sub, role, ttl)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Migrate => {
+            metadata::migrate(&config.metadata_url)
+                .await
+                .context("IMAGE_SERVICE_METADATA_URL: migration failed")?;
+            println!("metadata schema is up to date");
+            Ok(())
+        }
+        Command::CheckConfig => {
+            println!("configuration is valid");
+            Ok(())
+        }
+    }
+}
+
+fn parse_role(role: &str) -> anyhow::Result<Role> {
+    match role {
+        "user" => Ok(Role::User),
+        "moderator" => Ok(Role::Moderator),
+        "admin" => Ok(Role::Admin),
+        other => anyhow::bail!("--role: `{other}` is not user, moderator or admin"),
+    }
+}
+
+/// `90`, `90s`, `30m`, `1h`, `7d`.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .context("expected a number with an optional unit s, m, h or d")?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        other => anyhow::bail!("unknown unit `{other}`; use s, m, h or d"),
+    };
+    anyhow::ensure!(secs > 0, "must be longer than 0");
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("1y").is_err());
+        assert!(parse_duration("0").is_err());
+    }
+}

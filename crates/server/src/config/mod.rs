@@ -1,0 +1,163 @@
+//! Typed configuration (spec 2 and 6): every key parsed once at start-up; a
+//! bad value stops the service with one line naming the key.
+
+mod parse;
+mod source;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use source::Source;
+
+/// A configuration problem, shown as one line naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
+        let key = if key.starts_with('-') {
+            key.to_owned()
+        } else {
+            format!("IMAGE_SERVICE_{}", key.to_ascii_uppercase())
+        };
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// A secret string whose `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    pub issuer: Option<String>,
+    pub audiences: Vec<String>,
+    pub jwks_url: Option<String>,
+    pub jwks_file: Option<PathBuf>,
+    pub allow_dev_auth: bool,
+}
+
+/// Abuse limits of spec 6; `0` switches a limit off.
+#[derive(Clone, Debug)]
+pub struct LimitsConfig {
+    pub uploads_per_min: u32,
+    pub reads_per_sec: u32,
+    pub updates_per_min: u32,
+    pub deletes_per_min: u32,
+    pub global_per_sec: u32,
+    pub global_burst: u32,
+    pub ip_per_5min: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProcessingConfig {
+    pub max_upload_bytes: u64,
+    pub max_pixels: u64,
+    pub max_side: u32,
+    pub display_max_side: u32,
+    pub display_quality: f32,
+    pub thumbnail_max_side: u32,
+    pub thumbnail_quality: f32,
+    pub workers: usize,
+    pub queue: usize,
+    /// Memory budget for pixels being processed at once.
+    pub memory_budget_bytes: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub metadata_url: String,
+    pub blob_url: String,
+    pub redis_url: Option<String>,
+    pub auth: AuthConfig,
+    pub cors_origins: Vec<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub encryption_key: Option<Secret>,
+    pub url_signing_key: Option<Secret>,
+    pub url_ttl: Duration,
+    pub limits: LimitsConfig,
+    pub processing: ProcessingConfig,
+    pub request_timeout: Duration,
+}
+
+/// Every key a setting reads; anything else set with the prefix is refused.
+pub const KNOWN_KEYS: &[&str] = &[
+    "listen",
+    "admin_listen",
+    "data_dir",
+    "metadata_url",
+    "blob_url",
+    "redis_url",
+    "auth_issuer",
+    "auth_audience",
+    "auth_jwks_url",
+    "auth_jwks_file",
+    "allow_dev_auth",
+    "cors_origins",
+    "tls_cert",
+    "tls_key",
+    "encryption_key",
+    "url_signing_key",
+    "url_ttl_secs",
+    "limit_uploads_per_min",
+    "limit_reads_per_sec",
+    "limit_updates_per_min",
+    "limit_deletes_per_min",
+    "limit_global_per_sec",
+    "limit_global_burst",
+    "limit_ip_per_5min",
+    "trusted_proxies",
+    "max_upload_bytes",
+    "max_pixels",
+    "max_side",
+    "display_max_side",
+    "display_quality",
+    "thumbnail_max_side",
+    "thumbnail_quality",
+    "processing_workers",
+    "processing_queue",
+    "memory_budget_mib",
+    "request_timeout_secs",
+    "log",
+];
+
+impl Config {
+    /// Loads from the environment and the optional TOML file.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_source(&Source::load(config_file)?)
+    }
+
+    pub fn from_source(src: &Source) -> Result<Self, ConfigError> {
+        parse::config(src)
+    }
+
+    pub fn dev_auth(&self) -> bool {
+        self.auth.issuer.is_none()
+    }
+}

@@ -1,0 +1,236 @@
+//! Turning raw strings into the typed `Config`, key by key.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::{
+    AuthConfig, Config, ConfigError, KNOWN_KEYS, LimitsConfig, ProcessingConfig, Secret, Source,
+};
+
+pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
+    if let Some(key) = src.unknown_keys(KNOWN_KEYS).next() {
+        return Err(ConfigError::new(key, "unknown setting"));
+    }
+    let data_dir = PathBuf::from(src.get("data_dir").unwrap_or("./data"));
+    if data_dir.as_os_str().is_empty() {
+        return Err(ConfigError::new("data_dir", "must not be empty"));
+    }
+    let metadata_url = src
+        .get("metadata_url")
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("metadata.db").display()));
+    check_scheme(
+        "metadata_url",
+        &metadata_url,
+        &["sqlite://", "postgres://", "postgresql://", "dynamodb://"],
+    )?;
+    let blob_url = src
+        .get("blob_url")
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("file://{}", data_dir.join("blobs").display()));
+    check_scheme("blob_url", &blob_url, &["file://", "s3://", "memory://"])?;
+
+    let tls_cert = src.get("tls_cert").map(PathBuf::from);
+    let tls_key = src.get("tls_key").map(PathBuf::from);
+    if tls_cert.is_some() != tls_key.is_some() {
+        let missing = if tls_cert.is_none() {
+            "tls_cert"
+        } else {
+            "tls_key"
+        };
+        return Err(ConfigError::new(
+            missing,
+            "TLS needs both a certificate and a key",
+        ));
+    }
+
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = num(src, "processing_workers", cpus)?;
+    if workers == 0 {
+        return Err(ConfigError::new("processing_workers", "must be at least 1"));
+    }
+
+    Ok(Config {
+        listen: addr(src, "listen", "127.0.0.1:8080")?,
+        admin_listen: addr(src, "admin_listen", "127.0.0.1:9090")?,
+        metadata_url,
+        blob_url,
+        redis_url: src
+            .get("redis_url")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        auth: auth(src)?,
+        cors_origins: cors_origins(src)?,
+        tls_cert,
+        tls_key,
+        encryption_key: key_secret(src, "encryption_key")?,
+        url_signing_key: key_secret(src, "url_signing_key")?,
+        url_ttl: Duration::from_secs(positive(src, "url_ttl_secs", 3600)?),
+        limits: LimitsConfig {
+            uploads_per_min: num(src, "limit_uploads_per_min", 10)?,
+            reads_per_sec: num(src, "limit_reads_per_sec", 1000)?,
+            updates_per_min: num(src, "limit_updates_per_min", 50)?,
+            deletes_per_min: num(src, "limit_deletes_per_min", 50)?,
+            global_per_sec: num(src, "limit_global_per_sec", 1000)?,
+            global_burst: num(src, "limit_global_burst", 5000)?,
+            ip_per_5min: num(src, "limit_ip_per_5min", 2000)?,
+            trusted_proxies: list(src, "trusted_proxies")?
+                .iter()
+                .map(|s| IpAddr::from_str(s))
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    ConfigError::new("trusted_proxies", "expected a comma list of IP addresses")
+                })?,
+        },
+        processing: ProcessingConfig {
+            max_upload_bytes: positive(src, "max_upload_bytes", 10 * 1024 * 1024)?,
+            max_pixels: positive(src, "max_pixels", 50_000_000)?,
+            max_side: positive(src, "max_side", 16384)?,
+            display_max_side: positive(src, "display_max_side", 2048)?,
+            display_quality: quality(src, "display_quality", 80.0)?,
+            thumbnail_max_side: positive(src, "thumbnail_max_side", 400)?,
+            thumbnail_quality: quality(src, "thumbnail_quality", 75.0)?,
+            workers,
+            queue: num(src, "processing_queue", workers * 16)?,
+            memory_budget_bytes: positive::<u64>(src, "memory_budget_mib", 512)? * 1024 * 1024,
+        },
+        request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 60)?),
+        data_dir,
+    })
+}
+
+fn auth(src: &Source) -> Result<AuthConfig, ConfigError> {
+    let issuer = src
+        .get("auth_issuer")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let jwks_url = src.get("auth_jwks_url").map(str::to_owned);
+    if let Some(url) = &jwks_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(ConfigError::new("auth_jwks_url", "expected an http(s) URL"));
+    }
+    let jwks_file = src.get("auth_jwks_file").map(PathBuf::from);
+    if issuer.is_none() && (jwks_url.is_some() || jwks_file.is_some()) {
+        let key = if jwks_url.is_some() {
+            "auth_jwks_url"
+        } else {
+            "auth_jwks_file"
+        };
+        return Err(ConfigError::new(key, "set IMAGE_SERVICE_AUTH_ISSUER too"));
+    }
+    Ok(AuthConfig {
+        issuer,
+        audiences: list(src, "auth_audience")?,
+        jwks_url,
+        jwks_file,
+        allow_dev_auth: boolean(src, "allow_dev_auth")?,
+    })
+}
+
+fn cors_origins(src: &Source) -> Result<Vec<String>, ConfigError> {
+    let origins = match src.get("cors_origins") {
+        Some(_) => list(src, "cors_origins")?,
+        None => vec!["http://localhost:3002".to_owned()],
+    };
+    for origin in &origins {
+        if crate::http::middleware::cors::OriginPattern::parse(origin).is_none() {
+            return Err(ConfigError::new(
+                "cors_origins",
+                format!(
+                    "`{origin}` is not an origin like https://app.example.com or https://*.example.com"
+                ),
+            ));
+        }
+    }
+    Ok(origins)
+}
+
+fn check_scheme(key: &str, value: &str, schemes: &[&str]) -> Result<(), ConfigError> {
+    if schemes.iter().any(|s| value.starts_with(s)) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            key,
+            format!("expected a URL starting with one of {}", schemes.join(", ")),
+        ))
+    }
+}
+
+fn addr(src: &Source, key: &str, default: &str) -> Result<SocketAddr, ConfigError> {
+    src.get(key)
+        .unwrap_or(default)
+        .parse()
+        .map_err(|_| ConfigError::new(key, "expected an address like 127.0.0.1:8080"))
+}
+
+fn num<T: FromStr>(src: &Source, key: &str, default: T) -> Result<T, ConfigError> {
+    match src.get(key) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| {
+            ConfigError::new(key, format!("expected a non-negative integer, got `{v}`"))
+        }),
+    }
+}
+
+fn positive<T: FromStr + Default + PartialEq>(
+    src: &Source,
+    key: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    let value = num(src, key, default)?;
+    if value == T::default() {
+        return Err(ConfigError::new(key, "must be greater than 0"));
+    }
+    Ok(value)
+}
+
+fn quality(src: &Source, key: &str, default: f32) -> Result<f32, ConfigError> {
+    let value: f32 = num(src, key, default)?;
+    if !(1.0..=100.0).contains(&value) {
+        return Err(ConfigError::new(
+            key,
+            "expected a quality between 1 and 100",
+        ));
+    }
+    Ok(value)
+}
+
+fn boolean(src: &Source, key: &str) -> Result<bool, ConfigError> {
+    match src.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off" | "") => Ok(false),
+        Some(_) => Err(ConfigError::new(key, "expected 1/0 or true/false")),
+    }
+}
+
+fn list(src: &Source, key: &str) -> Result<Vec<String>, ConfigError> {
+    Ok(src
+        .get(key)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// A base64 32-byte key, checked here so a bad one stops start-up by name.
+fn key_secret(src: &Source, key: &str) -> Result<Option<Secret>, ConfigError> {
+    use base64::Engine as _;
+    let Some(value) = src.secret(key)? else {
+        return Ok(None);
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| ConfigError::new(key, "expected base64"))?;
+    if decoded.len() != 32 {
+        return Err(ConfigError::new(key, "expected 32 bytes, base64-encoded"));
+    }
+    Ok(Some(Secret(value.trim().to_owned())))
+}

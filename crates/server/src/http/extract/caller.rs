@@ -1,0 +1,92 @@
+//! `Caller`: the authenticated principal of a protected route. Runs before
+//! any body or path validation so a bad token always gets 401 first.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use crate::auth::{AuthError, Principal, Role, parse_bearer};
+use crate::http::context;
+use crate::http::error::ApiError;
+use crate::http::middleware::limits::refuse;
+use crate::limits::Operation;
+use crate::state::AppState;
+
+#[derive(Clone, Debug)]
+pub struct Caller(pub Principal);
+
+impl Caller {
+    pub fn user(&self) -> &domain::UserId {
+        &self.0.user
+    }
+
+    pub fn role(&self) -> Role {
+        self.0.role
+    }
+
+    /// Owner or admin: may change the resource.
+    pub fn may_modify(&self, owner: &domain::UserId) -> bool {
+        self.user() == owner || self.role() == Role::Admin
+    }
+
+    /// Owner, moderator or admin: may read or delete an image.
+    pub fn may_moderate(&self, owner: &domain::UserId) -> bool {
+        self.user() == owner || matches!(self.role(), Role::Admin | Role::Moderator)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        match authenticate(parts, state).await {
+            Ok(principal) => {
+                context::record(|f| f.user_id = Some(principal.user.to_string()));
+                if let Some(operation) = Operation::classify(&parts.method, parts.uri.path()) {
+                    match state.limits.check_user(&principal.user, operation).await {
+                        Ok(decision) => context::note_limit(decision),
+                        Err(refusal) => {
+                            return Err(refuse(state, principal.user.as_str(), refusal).await);
+                        }
+                    }
+                }
+                let caller = Caller(principal);
+                parts.extensions.insert(caller.clone());
+                Ok(caller)
+            }
+            Err(err) => {
+                let reason = match &err {
+                    AuthError::Missing => "missing token",
+                    AuthError::Expired => "token expired",
+                    AuthError::Invalid(reason) => reason,
+                };
+                tracing::info!(reason, "authentication failed");
+                state
+                    .audit
+                    .security_event("anonymous", "auth.failed", Some(route_name(parts)))
+                    .await;
+                Err(match err {
+                    AuthError::Missing => ApiError::MissingToken,
+                    AuthError::Expired => ApiError::TokenExpired,
+                    AuthError::Invalid(reason) => ApiError::InvalidToken(reason),
+                })
+            }
+        }
+    }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, AuthError> {
+    let token = parse_bearer(parts.headers.get(header::AUTHORIZATION))?;
+    state.auth.verify(token).await
+}
+
+/// The route template, never the raw path (which may carry ids or tokens of others).
+fn route_name(parts: &Parts) -> String {
+    match parts.extensions.get::<axum::extract::MatchedPath>() {
+        Some(path) => format!("{} {}", parts.method, path.as_str()),
+        None => parts.method.to_string(),
+    }
+}

@@ -1,0 +1,10 @@
+//! Extractors that parse requests at the edge into typed values, answering
+//! with the contract's errors instead of the framework's.
+
+mod caller;
+mod json;
+mod query;
+
+pub use caller::Caller;
+pub use json::StrictJson;
+pub use query::StrictQuery;

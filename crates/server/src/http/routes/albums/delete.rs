@@ -1,0 +1,69 @@
+//! `DELETE /albums/{id}[?deleteImages=true]`: detaches its images, or deletes them.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use domain::{PageRequest, SortOrder};
+use serde::Deserialize;
+
+use super::load;
+use crate::audit::Entry;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Caller, StrictQuery};
+use crate::http::routes::images::delete::remove;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeleteAlbumQuery {
+    pub delete_images: Option<String>,
+}
+
+#[utoipa::path(delete, path = "/albums/{id}", tag = "albums",
+    params(("id" = String, Path, description = "Album UUID"), ("deleteImages" = Option<bool>, Query, description = "also delete the album's images")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "NOT_FOUND")),
+    security(("bearer" = [])))]
+pub async fn delete_album(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    StrictQuery(query): StrictQuery<DeleteAlbumQuery>,
+) -> ApiResult<StatusCode> {
+    let delete_images = match query.delete_images.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::field("deleteImages", "must be true or false")),
+    };
+    let album = load(&state, &caller, &id).await?;
+    if delete_images {
+        loop {
+            let page = PageRequest {
+                after: None,
+                limit: 100,
+                order: SortOrder::Asc,
+            };
+            let images = state
+                .metadata
+                .list_images(&album.user_id, Some(album.id), &page)
+                .await?;
+            if images.is_empty() {
+                break;
+            }
+            for image in &images {
+                remove(&state, image).await?;
+            }
+        }
+    }
+    state.metadata.delete_album(album.id, Utc::now()).await?;
+    state
+        .audit
+        .record(Entry {
+            actor: caller.user().as_str(),
+            action: "album.delete",
+            target: Some(album.id.to_string()),
+            outcome: "success",
+            changes: delete_images.then(|| serde_json::json!({ "deleteImages": true })),
+        })
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}

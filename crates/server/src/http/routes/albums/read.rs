@@ -1,0 +1,81 @@
+//! `GET /albums/{id}` and `GET /albums` (keyset-paginated by creation time).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use domain::{AlbumCursor, PageRequest};
+
+use super::load;
+use crate::http::dto::{AlbumDto, Page};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Caller, StrictQuery};
+use crate::http::routes::list::{ListQuery, order_name, parse_limit, parse_order};
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/albums/{id}", tag = "albums",
+    params(("id" = String, Path, description = "Album UUID")),
+    responses((status = 200, body = AlbumDto), (status = 403, description = "NOT_AUTHORIZED"), (status = 404, description = "NOT_FOUND")),
+    security(("bearer" = [])))]
+pub async fn get_album(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlbumDto>> {
+    Ok(Json(load(&state, &caller, &id).await?.into()))
+}
+
+#[utoipa::path(get, path = "/albums", tag = "albums",
+    params(
+        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
+        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
+        ("sortOrder" = Option<String>, Query, description = "asc or desc (default, newest first)"),
+    ),
+    responses((status = 200, body = inline(Page<AlbumDto>)), (status = 400, description = "VALIDATION_ERROR / INVALID_CURSOR")),
+    security(("bearer" = [])))]
+pub async fn list_albums(
+    caller: Caller,
+    State(state): State<AppState>,
+    StrictQuery(query): StrictQuery<ListQuery>,
+) -> ApiResult<Json<Page<AlbumDto>>> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let order = parse_order(query.sort_order.as_deref())?;
+    let scope = format!("albums|{}|{}", caller.user(), order_name(order));
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            state
+                .signer
+                .open_cursor::<AlbumCursor>(&scope, c)
+                .ok_or(ApiError::InvalidCursor)
+        })
+        .transpose()?;
+    let mut albums = state
+        .metadata
+        .list_albums(
+            caller.user(),
+            &PageRequest {
+                after,
+                limit: limit + 1,
+                order,
+            },
+        )
+        .await?;
+    let next_cursor = if albums.len() > limit as usize {
+        albums.truncate(limit as usize);
+        albums.last().map(|last| {
+            state.signer.cursor(
+                &scope,
+                &AlbumCursor {
+                    created_at: last.created_at,
+                    id: last.id,
+                },
+            )
+        })
+    } else {
+        None
+    };
+    Ok(Json(Page {
+        items: albums.into_iter().map(AlbumDto::from).collect(),
+        next_cursor,
+    }))
+}

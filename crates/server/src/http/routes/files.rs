@@ -1,0 +1,37 @@
+//! `GET /files/{token}`: the signed URLs of `urls`, usable without a bearer
+//! token until they expire. A deleted image's links stop working.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Utc;
+
+use crate::http::context;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::routes::images::file::send;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/files/{token}", tag = "images",
+    params(("token" = String, Path, description = "Signed token from an Image's urls")),
+    responses(
+        (status = 200, description = "image/webp bytes", content_type = "image/webp"),
+        (status = 403, description = "INVALID_SIGNATURE: tampered or expired"),
+        (status = 404, description = "NOT_FOUND: the image was deleted"),
+    ))]
+pub async fn signed_file(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let grant = state
+        .signer
+        .verify_file_token(&token, Utc::now())
+        .ok_or(ApiError::InvalidSignature)?;
+    context::record(|f| f.image_id = Some(grant.image.to_string()));
+    let image = state
+        .metadata
+        .get_image(grant.image)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    send(&state, &image, grant.variant, &headers).await
+}

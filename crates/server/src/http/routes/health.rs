@@ -1,0 +1,24 @@
+//! `/healthz` (the process is alive) and `/readyz` (its stores answer).
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process is alive")))]
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "Metadata and blob stores answer"),
+    (status = 503, description = "A backing store is down"),
+))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let (metadata, blobs) = tokio::join!(state.metadata.ping(), state.blobs.ping());
+    metadata.map_err(|e| ApiError::Unavailable(format!("metadata: {e}")))?;
+    blobs.map_err(|e| ApiError::Unavailable(format!("blobs: {e}")))?;
+    Ok(Json(json!({ "status": "ready" })))
+}

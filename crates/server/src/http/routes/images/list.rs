@@ -1,0 +1,86 @@
+//! `GET /images`: the caller's images, newest first by default, keyset-paginated
+//! with signed cursors bound to the caller and the query.
+
+use axum::Json;
+use axum::extract::State;
+use domain::{AlbumId, ImageId, PageRequest};
+use serde::Deserialize;
+
+use super::to_dto;
+use crate::http::dto::{ImageDto, Page};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Caller, StrictQuery};
+use crate::http::routes::list::{order_name, parse_limit, parse_order};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListImagesQuery {
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub album_id: Option<String>,
+    pub sort_order: Option<String>,
+}
+
+#[utoipa::path(get, path = "/images", tag = "images",
+    params(
+        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
+        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
+        ("albumId" = Option<String>, Query, description = "only images of this album"),
+        ("sortOrder" = Option<String>, Query, description = "asc or desc (default, newest first)"),
+    ),
+    responses((status = 200, body = inline(Page<ImageDto>)), (status = 400, description = "VALIDATION_ERROR / INVALID_CURSOR")),
+    security(("bearer" = [])))]
+pub async fn list_images(
+    caller: Caller,
+    State(state): State<AppState>,
+    StrictQuery(query): StrictQuery<ListImagesQuery>,
+) -> ApiResult<Json<Page<ImageDto>>> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let order = parse_order(query.sort_order.as_deref())?;
+    let album = query
+        .album_id
+        .as_deref()
+        .map(|a| a.parse::<AlbumId>())
+        .transpose()
+        .map_err(|_| ApiError::field("albumId", "must be a UUID"))?;
+    let scope = format!(
+        "images|{}|{}|{}",
+        caller.user(),
+        album.map(|a| a.to_string()).unwrap_or_default(),
+        order_name(order)
+    );
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            state
+                .signer
+                .open_cursor::<ImageId>(&scope, c)
+                .ok_or(ApiError::InvalidCursor)
+        })
+        .transpose()?;
+
+    let mut images = state
+        .metadata
+        .list_images(
+            caller.user(),
+            album,
+            &PageRequest {
+                after,
+                limit: limit + 1,
+                order,
+            },
+        )
+        .await?;
+    let next_cursor = if images.len() > limit as usize {
+        images.truncate(limit as usize);
+        images
+            .last()
+            .map(|last| state.signer.cursor(&scope, &last.id))
+    } else {
+        None
+    };
+    let items = images.into_iter().map(|i| to_dto(&state, i)).collect();
+    Ok(Json(Page { items, next_cursor }))
+}

@@ -1,0 +1,124 @@
+//! `PATCH /images/{id}`: optimistic locking on `version`; `albumId: null` detaches.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use domain::fields;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{Access, load, to_dto};
+use crate::audit::Entry;
+use crate::http::dto::ImageDto;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Caller, StrictJson};
+use crate::http::patch::{Changes, nullable};
+use crate::http::routes::albums::owned_album;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PatchImage {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub alt_text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Option<Option<Vec<String>>>,
+    /// An album UUID the caller owns, or null to detach.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub album_id: Option<Option<String>>,
+    /// The version the change is based on.
+    pub version: i64,
+}
+
+#[utoipa::path(patch, path = "/images/{id}", tag = "images",
+    params(("id" = String, Path, description = "Image ULID")),
+    request_body = PatchImage,
+    responses(
+        (status = 200, body = ImageDto, description = "Updated; version + 1"),
+        (status = 400, description = "VALIDATION_ERROR"),
+        (status = 409, description = "VERSION_CONFLICT, with currentVersion"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE"),
+    ),
+    security(("bearer" = [])))]
+pub async fn update_image(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    StrictJson(patch): StrictJson<PatchImage>,
+) -> ApiResult<Json<ImageDto>> {
+    let mut image = load(&state, &caller, &id, Access::Modify).await?;
+    let expected = fields::version(patch.version).map_err(|e| ApiError::Validation(vec![e]))?;
+
+    let mut errors = Vec::new();
+    let mut check = |r: Result<String, fields::FieldError>| r.map_err(|e| errors.push(e)).ok();
+    let title = patch.title.map(|t| t.and_then(|t| check(fields::title(t))));
+    let description = patch
+        .description
+        .map(|t| t.and_then(|t| check(fields::description(t))));
+    let alt_text = patch
+        .alt_text
+        .map(|t| t.and_then(|t| check(fields::alt_text(t))));
+    let tags = match patch.tags.map(|t| fields::tags(t.unwrap_or_default())) {
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        other => other.map(Result::unwrap_or_default),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let album_id = match patch.album_id {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(raw)) => Some(Some(
+            owned_album(&state, image.user_id.clone(), &raw).await?.id,
+        )),
+    };
+    if image.version != expected {
+        return Err(ApiError::VersionConflict {
+            current: image.version,
+        });
+    }
+
+    let mut changes = Changes::default();
+    if let Some(v) = title {
+        changes.set("title", &mut image.title, v);
+    }
+    if let Some(v) = description {
+        changes.set("description", &mut image.description, v);
+    }
+    if let Some(v) = alt_text {
+        changes.set("altText", &mut image.alt_text, v);
+    }
+    if let Some(v) = tags {
+        changes.set("tags", &mut image.tags, v);
+    }
+    if let Some(v) = album_id {
+        changes.set("albumId", &mut image.album_id, v);
+    }
+    image.version = expected + 1;
+    image.updated_at = Utc::now();
+    state.metadata.update_image(&image, expected).await?;
+
+    state
+        .audit
+        .record(Entry {
+            actor: caller.user().as_str(),
+            action: "image.update",
+            target: Some(image.id.to_string()),
+            outcome: "success",
+            changes: Some(changes.into_value()),
+        })
+        .await;
+    Ok(Json(to_dto(&state, image)))
+}

@@ -1,0 +1,272 @@
+//! `POST /images`: a streamed multipart upload. The file is cut off at the
+//! size limit without buffering the rest; the type is decided by the bytes;
+//! both variants are durable before the metadata that points at them, and
+//! the metadata before the 201.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use bytes::{Bytes, BytesMut};
+use chrono::Utc;
+use domain::keys::{BlobKey, Variant};
+use domain::{ImageId, ImageRecord, OriginalInfo, VariantInfo, fields};
+
+use super::to_dto;
+use crate::audit::Entry;
+use crate::http::context;
+use crate::http::dto::ImageDto;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::Caller;
+use crate::http::routes::albums::owned_album;
+use crate::state::AppState;
+
+/// Room for the text fields and multipart framing around the file.
+const FORM_OVERHEAD: u64 = 256 * 1024;
+const TEXT_FIELD_MAX: usize = 64 * 1024;
+const ALLOWED_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+
+/// The parsed form, before validation.
+#[derive(Default)]
+struct UploadForm {
+    file: Option<(Bytes, Option<String>, Option<String>)>,
+    album_id: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    alt_text: Option<String>,
+    tags: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/images", tag = "images",
+    request_body(content_type = "multipart/form-data", description = "`file` (required), `albumId`, `title`, `description`, `altText`, `tags` (repeat, or one JSON array)"),
+    responses(
+        (status = 201, body = ImageDto, headers(("Location" = String))),
+        (status = 400, description = "VALIDATION_ERROR / UNSUPPORTED_FILE_TYPE / INVALID_IMAGE / IMAGE_TOO_LARGE"),
+        (status = 413, description = "FILE_TOO_LARGE"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE"),
+        (status = 503, description = "OVERLOADED / UNAVAILABLE"),
+    ),
+    security(("bearer" = [])))]
+pub async fn upload_image(
+    caller: Caller,
+    State(state): State<AppState>,
+    request: Request,
+) -> ApiResult<impl IntoResponse> {
+    let max = state.config.processing.max_upload_bytes;
+    let boundary = multipart_boundary(request.headers())?;
+    if content_length(request.headers()).is_some_and(|len| len > max + FORM_OVERHEAD) {
+        return Err(ApiError::FileTooLarge(max));
+    }
+    let form = read_form(request.into_body(), boundary, max).await?;
+
+    let (bytes, declared, filename) = form
+        .file
+        .ok_or_else(|| ApiError::field("file", "is required"))?;
+    context::record(|f| f.file_size = Some(bytes.len() as u64));
+    if declared
+        .as_deref()
+        .is_some_and(|t| !ALLOWED_TYPES.contains(&t))
+    {
+        return Err(ApiError::UnsupportedFileType);
+    }
+
+    let mut errors = Vec::new();
+    let mut check = |r: Result<String, fields::FieldError>| r.map_err(|e| errors.push(e)).ok();
+    let title = form.title.and_then(|t| check(fields::title(t)));
+    let description = form.description.and_then(|t| check(fields::description(t)));
+    let alt_text = form.alt_text.and_then(|t| check(fields::alt_text(t)));
+    let filename = filename.and_then(|t| check(fields::filename(t)));
+    let tags = fields::tags(form.tags)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let album_id = match form.album_id {
+        Some(raw) => Some(owned_album(&state, caller.user().clone(), &raw).await?.id),
+        None => None,
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::InvalidImage("empty file".into()));
+    }
+
+    let original_size = bytes.len() as u64;
+    let processed = state.processor.process(bytes).await?;
+
+    let id = ImageId::new();
+    let user = caller.user().clone();
+    context::record(|f| f.image_id = Some(id.to_string()));
+    let display_key = BlobKey::for_variant(&user, id, Variant::Display);
+    let thumb_key = BlobKey::for_variant(&user, id, Variant::Thumbnail);
+    context::record(|f| f.key = Some(display_key.to_string()));
+    let now = Utc::now();
+    let record = ImageRecord {
+        id,
+        user_id: user.clone(),
+        album_id,
+        title,
+        description,
+        alt_text,
+        tags,
+        display: VariantInfo {
+            width: processed.display.width,
+            height: processed.display.height,
+            size: processed.display.bytes.len() as u64,
+        },
+        thumbnail: VariantInfo {
+            width: processed.thumbnail.width,
+            height: processed.thumbnail.height,
+            size: processed.thumbnail.bytes.len() as u64,
+        },
+        original: OriginalInfo {
+            content_type: processed.format.content_type().to_owned(),
+            width: processed.width,
+            height: processed.height,
+            size: original_size,
+            filename,
+        },
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+
+    let (display, thumb) = tokio::join!(
+        state
+            .blobs
+            .put(&display_key, Bytes::from(processed.display.bytes)),
+        state
+            .blobs
+            .put(&thumb_key, Bytes::from(processed.thumbnail.bytes)),
+    );
+    if let Err(err) = display.and(thumb) {
+        discard_blobs(&state, &[&display_key, &thumb_key]).await;
+        return Err(err.into());
+    }
+    if let Err(err) = state.metadata.insert_image(&record).await {
+        discard_blobs(&state, &[&display_key, &thumb_key]).await;
+        return Err(err.into());
+    }
+
+    state
+        .audit
+        .record(Entry {
+            actor: user.as_str(),
+            action: "image.create",
+            target: Some(id.to_string()),
+            outcome: "success",
+            changes: None,
+        })
+        .await;
+    let mut headers = HeaderMap::new();
+    if let Ok(location) = HeaderValue::from_str(&format!("/images/{id}")) {
+        headers.insert(header::LOCATION, location);
+    }
+    let dto: ImageDto = to_dto(&state, record);
+    Ok((StatusCode::CREATED, headers, Json(dto)))
+}
+
+async fn discard_blobs(state: &AppState, keys: &[&BlobKey]) {
+    for key in keys {
+        if let Err(err) = state.blobs.delete(key).await {
+            tracing::warn!(key = %key, error = %err, "blob left behind for gc");
+        }
+    }
+}
+
+fn multipart_boundary(headers: &HeaderMap) -> ApiResult<String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let is_form = content_type
+        .split(';')
+        .next()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("multipart/form-data"));
+    if !is_form {
+        return Err(ApiError::UnsupportedMediaType("multipart/form-data"));
+    }
+    multer::parse_boundary(content_type)
+        .map_err(|_| ApiError::field("body", "multipart boundary missing"))
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Streams the form, refusing unknown fields and cutting the file off at `max`.
+async fn read_form(body: Body, boundary: String, max: u64) -> ApiResult<UploadForm> {
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(max + FORM_OVERHEAD));
+    let mut multipart =
+        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    let mut form = UploadForm::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error(max))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if form.file.is_some() {
+                return Err(ApiError::field("file", "only one file per upload"));
+            }
+            let declared = field
+                .content_type()
+                .map(|m| m.essence_str().to_ascii_lowercase());
+            let filename = field.file_name().map(str::to_owned);
+            let mut buf = BytesMut::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
+                if (buf.len() + chunk.len()) as u64 > max {
+                    return Err(ApiError::FileTooLarge(max));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            form.file = Some((buf.freeze(), declared, filename));
+            continue;
+        }
+        let slot_name = name.clone();
+        let mut text = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
+            if text.len() + chunk.len() > TEXT_FIELD_MAX {
+                return Err(ApiError::field(&slot_name, "is too long"));
+            }
+            text.extend_from_slice(&chunk);
+        }
+        let text =
+            String::from_utf8(text).map_err(|_| ApiError::field(&name, "must be UTF-8 text"))?;
+        let slot = match name.as_str() {
+            "albumId" => &mut form.album_id,
+            "title" => &mut form.title,
+            "description" => &mut form.description,
+            "altText" => &mut form.alt_text,
+            "tags" => {
+                form.tags.extend(parse_tags(text)?);
+                continue;
+            }
+            _ => return Err(ApiError::field(&name, "unknown field")),
+        };
+        if slot.replace(text).is_some() {
+            return Err(ApiError::field(&name, "given more than once"));
+        }
+    }
+    Ok(form)
+}
+
+/// One tag per repeated field, or one JSON array of strings.
+fn parse_tags(text: String) -> ApiResult<Vec<String>> {
+    if text.trim_start().starts_with('[') {
+        serde_json::from_str(&text)
+            .map_err(|_| ApiError::field("tags", "must be a JSON array of strings"))
+    } else {
+        Ok(vec![text])
+    }
+}
+
+fn multipart_error(max: u64) -> impl Fn(multer::Error) -> ApiError {
+    move |err| match err {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            ApiError::FileTooLarge(max)
+        }
+        other => ApiError::field("body", format!("malformed multipart body: {other}")),
+    }
+}

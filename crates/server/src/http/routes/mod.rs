@@ -1,0 +1,9 @@
+//! One module per resource; one file per operation.
+
+pub mod albums;
+pub mod fallback;
+pub mod files;
+pub mod health;
+pub mod images;
+pub mod list;
+pub mod openapi;

@@ -1,0 +1,112 @@
+//! The bounded image-processing pool: a memory budget weighted by what
+//! decoding will cost (pixels × channels), one worker per core, and a bounded
+//! queue past which uploads get 503 `OVERLOADED` instead of piling up.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use pipeline::{PipelineError, Processed, Settings};
+use tokio::sync::Semaphore;
+
+use crate::http::error::ApiError;
+
+const MIB: u64 = 1024 * 1024;
+
+pub struct Processor {
+    settings: Arc<Settings>,
+    workers: Arc<Semaphore>,
+    /// Permits are MiB of the memory budget.
+    memory: Arc<Semaphore>,
+    budget_mib: u32,
+    in_flight: AtomicUsize,
+    max_in_flight: usize,
+}
+
+impl Processor {
+    pub fn new(settings: Settings, workers: usize, queue: usize, budget_bytes: u64) -> Self {
+        let budget_mib = (budget_bytes / MIB).clamp(1, u64::from(u32::MAX >> 3)) as u32;
+        Self {
+            settings: Arc::new(settings),
+            workers: Arc::new(Semaphore::new(workers)),
+            memory: Arc::new(Semaphore::new(budget_mib as usize)),
+            budget_mib,
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: workers + queue,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Uploads waiting or being processed now.
+    pub fn depth(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Validates from the header, waits for budget and a worker, then runs the
+    /// pipeline on the blocking pool.
+    pub async fn process(&self, bytes: Bytes) -> Result<Processed, ApiError> {
+        let probe = pipeline::probe(&bytes, &self.settings).map_err(map_error)?;
+        let cost_mib = pipeline::decode_cost_bytes(&probe)
+            .div_ceil(MIB)
+            .clamp(1, u64::from(self.budget_mib)) as u32;
+
+        let _slot =
+            InFlight::enter(&self.in_flight, self.max_in_flight).ok_or(ApiError::Overloaded)?;
+        let _memory = self
+            .memory
+            .acquire_many(cost_mib)
+            .await
+            .map_err(|_| ApiError::Overloaded)?;
+        let _worker = self
+            .workers
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Overloaded)?;
+
+        let settings = self.settings.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _enter = span.enter();
+            pipeline::process(&bytes, &settings)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("pipeline task failed: {e}")))?
+        .map_err(map_error)
+    }
+}
+
+/// Counts an upload in the pool for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize, max: usize) -> Option<Self> {
+        let previous = counter.fetch_add(1, Ordering::AcqRel);
+        if previous >= max {
+            counter.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Self(counter))
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub fn map_error(err: PipelineError) -> ApiError {
+    match err {
+        PipelineError::UnsupportedType => ApiError::UnsupportedFileType,
+        PipelineError::TooLarge { width, height } => ApiError::ImageTooLarge(format!(
+            "The image is {width}x{height}; at most 50,000,000 pixels and 16384 px a side are accepted"
+        )),
+        PipelineError::Animated => {
+            ApiError::InvalidImage("animated images are not accepted".into())
+        }
+        PipelineError::Invalid(why) => ApiError::InvalidImage(why),
+    }
+}

@@ -1,0 +1,148 @@
+//! Building the application from configuration: stores, authentication,
+//! keys, the processing pool, and the listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use ratelimit::RateLimiter;
+use tokio::net::TcpListener;
+
+use crate::audit::AuditLog;
+use crate::auth::{AuthSettings, Authenticator};
+use crate::config::Config;
+use crate::limits::Limits;
+use crate::processing::Processor;
+use crate::secrets;
+use crate::signing::Signer;
+use crate::state::{App, AppState};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let state = build_state(config).await?;
+        let listen = state.config.listen;
+        if state.auth.is_dev_mode() {
+            tracing::warn!(
+                "development authentication is on: the service signs and trusts its own tokens"
+            );
+            if !listen.ip().is_loopback() && !state.config.auth.allow_dev_auth {
+                anyhow::bail!(
+                    "IMAGE_SERVICE_LISTEN: refusing to serve development authentication on non-loopback {listen}; configure IMAGE_SERVICE_AUTH_ISSUER or set IMAGE_SERVICE_ALLOW_DEV_AUTH=1"
+                );
+            }
+        }
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("IMAGE_SERVICE_LISTEN: cannot listen on {listen}"))?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let addr = self.local_addr()?;
+        tracing::info!(addr = %addr, "listening");
+        let admin = crate::admin::spawn(&self.state).await?;
+        let router = crate::http::router(self.state.clone());
+        crate::serve::serve(self.listener, router, shutdown_signal()).await;
+        admin.abort();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "IMAGE_SERVICE_DATA_DIR: cannot create {}",
+            config.data_dir.display()
+        )
+    })?;
+    let metadata = metadata::open(&config.metadata_url)
+        .await
+        .context("IMAGE_SERVICE_METADATA_URL: cannot open the metadata store")?;
+    let blobs = crate::storage::open_blobs(&config)
+        .await
+        .context("IMAGE_SERVICE_BLOB_URL: cannot open the blob store")?;
+    let auth = Authenticator::new(AuthSettings {
+        issuer: config.auth.issuer.clone(),
+        audiences: config.auth.audiences.clone(),
+        jwks_url: config.auth.jwks_url.clone(),
+        jwks_file: config.auth.jwks_file.clone(),
+        data_dir: config.data_dir.clone(),
+    })
+    .await
+    .context("IMAGE_SERVICE_AUTH_ISSUER: cannot set up token verification")?;
+    let signing_key = match &config.url_signing_key {
+        Some(key) => secrets::decode_key(key.expose())?,
+        None => secrets::load_or_generate_key(&config.data_dir.join("url-signing.key"))
+            .context("IMAGE_SERVICE_URL_SIGNING_KEY: cannot load or generate the key")?,
+    };
+    let p = &config.processing;
+    let processor = Processor::new(
+        pipeline::Settings {
+            display_max_side: p.display_max_side,
+            display_quality: p.display_quality,
+            thumbnail_max_side: p.thumbnail_max_side,
+            thumbnail_quality: p.thumbnail_quality,
+            max_pixels: p.max_pixels,
+            max_side: p.max_side,
+        },
+        p.workers,
+        p.queue,
+        p.memory_budget_bytes,
+    );
+    let limits = Limits::new(rate_limiter(&config).await?, &config.limits);
+    Ok(AppState(Arc::new(App {
+        limits,
+        audit: AuditLog::new(metadata.clone()),
+        metadata,
+        blobs,
+        auth: Arc::new(auth),
+        signer: Signer::new(&signing_key),
+        processor,
+        config,
+    })))
+}
+
+/// Shared through Redis when configured (falling back to per-replica limits
+/// while Redis is unreachable), else per process.
+async fn rate_limiter(config: &Config) -> anyhow::Result<Arc<dyn RateLimiter>> {
+    Ok(match &config.redis_url {
+        Some(url) => Arc::new(
+            ratelimit::redis_limiter(url, "image-service:rl:")
+                .await
+                .context("IMAGE_SERVICE_REDIS_URL: invalid Redis URL")?,
+        ),
+        None => Arc::new(ratelimit::LocalLimiter::new()),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

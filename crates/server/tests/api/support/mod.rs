@@ -1,0 +1,7 @@
+//! Test support: the spawned app, test tokens, test images.
+
+pub mod app;
+pub mod images;
+pub mod tokens;
+
+pub use app::{TestApp, assert_error, spawn_app, spawn_with};
