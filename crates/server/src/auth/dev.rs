@@ -31,7 +31,10 @@ impl DevKey {
     pub fn load_or_generate(data_dir: &Path) -> anyhow::Result<Self> {
         let path = data_dir.join(KEY_FILE);
         let pkcs8 = match fs::read(&path) {
-            Ok(bytes) => bytes,
+            Ok(bytes) => {
+                warn_if_readable_by_others(&path);
+                bytes
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => generate(data_dir, &path)?,
             Err(e) => {
                 return Err(e).with_context(|| format!("cannot read {}", path.display()));
@@ -90,6 +93,22 @@ fn generate(data_dir: &Path, path: &Path) -> anyhow::Result<Vec<u8>> {
         }
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
     }
+}
+
+/// A key others can read lets them mint tokens; say so, but keep serving
+/// because the operator may have reasons (e.g. a group-readable volume).
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "development signing key is readable by other users; chmod 600 it");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {

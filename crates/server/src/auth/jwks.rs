@@ -133,15 +133,18 @@ impl RemoteJwks {
         })
     }
 
-    /// Fetches now, unless an attempt happened within `min_interval`.
-    /// `Ok(None)` means "rate-limited, keep what you have".
-    pub async fn refresh(&self) -> anyhow::Result<Option<KeySet>> {
+    /// Fetches now, unless an attempt happened within `min_interval`, and
+    /// hands a fetched set to `install` while still holding the lock, so a
+    /// request that waited for this fetch then finds the new keys in place.
+    /// `Ok(false)` means "rate-limited, keep what you have".
+    pub async fn refresh(&self, install: impl FnOnce(KeySet)) -> anyhow::Result<bool> {
         let mut last = self.last_attempt.lock().await;
         if last.is_some_and(|at| at.elapsed() < self.min_interval) {
-            return Ok(None);
+            return Ok(false);
         }
         *last = Some(Instant::now());
-        self.fetch().await.map(Some)
+        install(self.fetch().await?);
+        Ok(true)
     }
 
     /// Fetches unconditionally (used at start, where a failure is not recorded

@@ -208,18 +208,15 @@ impl Authenticator {
             return Some(entry.clone());
         }
         let remote = self.remote.as_ref()?;
-        match remote.refresh().await {
-            Ok(Some(keys)) => {
-                tracing::info!(url = %remote.url, keys = keys.len(), "refreshed JWKS");
-                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
-                // A key may have been withdrawn; tokens it signed must not live on in the cache.
-                self.cache.clear();
-            }
-            Ok(None) => {}
-            Err(error) => {
-                // Keep the old keys: a provider outage must not log everyone out.
-                tracing::warn!(url = %remote.url, error = %format!("{error:#}"), "JWKS refresh failed");
-            }
+        let install = |keys: KeySet| {
+            tracing::info!(url = %remote.url, keys = keys.len(), "refreshed JWKS");
+            *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+            // A key may have been withdrawn; tokens it signed must not live on in the cache.
+            self.cache.clear();
+        };
+        if let Err(error) = remote.refresh(install).await {
+            // Keep the old keys: a provider outage must not log everyone out.
+            tracing::warn!(url = %remote.url, error = %format!("{error:#}"), "JWKS refresh failed");
         }
         self.current_keys().get(kid).cloned()
     }

@@ -141,3 +141,23 @@ async fn provider_down_at_start_is_not_fatal() {
         .unwrap();
     assert_eq!(provider.fetches(), 2);
 }
+
+#[tokio::test]
+async fn concurrent_requests_for_a_new_kid_share_one_fetch() {
+    let provider = Provider::default();
+    provider.serve(Some(jwks(true, false)));
+    let issuer = start(&provider).await;
+    let auth = Arc::new(remote_authenticator(&issuer).await);
+    provider.serve(Some(jwks(true, true)));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let auth = Arc::clone(&auth);
+            let token = es256(&claims_for(&issuer, &format!("user{i}")));
+            tokio::spawn(async move { auth.verify(&token).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(provider.fetches(), 2, "one start-up fetch, one refresh");
+}
