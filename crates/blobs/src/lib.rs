@@ -1,4 +1,4 @@
-//! Image Service blob stores: local files with atomic writes, memory, and
+//! Image Service blob stores: local files with atomic writes, memory, S3, and
 //! AES-256-GCM encryption at rest with per-user data keys (crypto-shredding).
 //!
 //! The server calls [`open`] with `IMAGE_SERVICE_BLOB_URL` and gets an
@@ -11,7 +11,9 @@ mod file;
 mod memory;
 mod open;
 mod raw;
+mod retry;
 mod rotate;
+mod s3;
 
 pub use crypto::{KeyError, KeyFileError, KeyId, Keyring, MasterKey};
 pub use encrypted::EncryptedBlobStore;
@@ -19,4 +21,6 @@ pub use file::FileBlobStore;
 pub use memory::MemoryBlobStore;
 pub use open::{EncryptionConfig, MasterKeySource, OpenError, open, open_encrypted};
 pub use raw::RawBlobStore;
+pub use retry::RetryPolicy;
 pub use rotate::RotationReport;
+pub use s3::{S3BlobStore, S3Credentials, S3Settings, S3Url};

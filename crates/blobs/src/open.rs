@@ -10,6 +10,7 @@ use crate::encrypted::EncryptedBlobStore;
 use crate::file::FileBlobStore;
 use crate::memory::MemoryBlobStore;
 use crate::raw::RawBlobStore;
+use crate::s3::{S3BlobStore, S3Settings, S3Url};
 
 /// Where the current master key comes from.
 #[derive(Clone, Debug)]
@@ -73,11 +74,14 @@ pub enum OpenError {
     },
     #[error(transparent)]
     Key(#[from] KeyFileError),
+    #[error("S3 client for bucket {bucket:?}: {reason}")]
+    S3 { bucket: String, reason: String },
 }
 
 enum Raw {
     Memory(Arc<MemoryBlobStore>),
     File(Arc<FileBlobStore>),
+    S3(Arc<S3BlobStore>),
 }
 
 fn open_raw(url: &str) -> Result<Raw, OpenError> {
@@ -102,12 +106,27 @@ fn open_raw(url: &str) -> Result<Raw, OpenError> {
             })?;
             Ok(Raw::File(Arc::new(store)))
         }
+        "s3" => {
+            let parsed = S3Url::parse(rest)
+                .map_err(|reason| OpenError::InvalidUrl(url.to_owned(), reason))?;
+            let store =
+                S3BlobStore::new(&parsed, S3Settings::default()).map_err(|e| OpenError::S3 {
+                    bucket: parsed.bucket.clone(),
+                    reason: e.to_string(),
+                })?;
+            Ok(Raw::S3(Arc::new(store)))
+        }
         other => Err(OpenError::UnsupportedScheme(other.to_owned())),
     }
 }
 
-/// Opens the store `url` names. `file://` stores are always encrypted (spec 7);
-/// `memory://` holds nothing at rest and is left plain.
+/// Opens the store `url` names.
+///
+/// - `file://` is always encrypted (spec 7), with a generated key if none is configured.
+/// - `s3://` always asks for SSE-S3; it is also sealed client-side (giving
+///   crypto-shredding) when a key is *configured*, because replicas share the
+///   bucket and a key generated into one replica's data dir would not be shared.
+/// - `memory://` holds nothing at rest and is left plain.
 pub async fn open(
     url: &str,
     encryption: EncryptionConfig,
@@ -118,6 +137,18 @@ pub async fn open(
             store,
             encryption.keyring()?,
         ))),
+        Raw::S3(store) => match encryption.master_key {
+            MasterKeySource::Configured(_) => Ok(Arc::new(EncryptedBlobStore::new(
+                store,
+                encryption.keyring()?,
+            ))),
+            MasterKeySource::DataDir(_) => {
+                tracing::warn!(
+                    "s3 blobs rely on SSE-S3 only; set IMAGE_SERVICE_ENCRYPTION_KEY for client-side encryption and crypto-shredding"
+                );
+                Ok(store)
+            }
+        },
     }
 }
 
@@ -129,6 +160,7 @@ pub async fn open_encrypted(
     let inner: Arc<dyn RawBlobStore> = match open_raw(url)? {
         Raw::Memory(store) => store,
         Raw::File(store) => store,
+        Raw::S3(store) => store,
     };
     Ok(Arc::new(EncryptedBlobStore::new(
         inner,

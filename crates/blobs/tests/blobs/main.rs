@@ -4,5 +4,6 @@
 mod encryption;
 mod file_store;
 mod open_url;
+mod s3;
 mod stores;
 mod suite;
