@@ -1,6 +1,7 @@
-//! Image Service metadata stores: SQLite (the embedded default) and PostgreSQL,
+//! Image Service metadata stores: SQLite (the embedded default), PostgreSQL and DynamoDB,
 //! all behind `domain::MetadataStore` and chosen by URL at start-up.
 
+mod dynamodb;
 mod error;
 mod postgres;
 mod sql;
@@ -17,6 +18,7 @@ use sql::SqlStore;
 enum Engine {
     Sqlite,
     Postgres,
+    DynamoDb,
 }
 
 impl Engine {
@@ -26,6 +28,7 @@ impl Engine {
         match scheme {
             "sqlite" => Ok(Self::Sqlite),
             "postgres" | "postgresql" => Ok(Self::Postgres),
+            "dynamodb" => Ok(Self::DynamoDb),
             _ => Err(OpenError::UnsupportedScheme(
                 scheme.chars().take(32).collect(),
             )),
@@ -35,8 +38,9 @@ impl Engine {
 
 /// Opens the metadata store at `url` and returns it ready for use.
 ///
-/// `url` is `sqlite://PATH` (file and directory are created if missing) or
-/// `postgres://…`. `open` also migrates: it creates or upgrades the schema
+/// `url` is `sqlite://PATH` (file and directory are created if missing),
+/// `postgres://…` or `dynamodb://TABLE?region=R&endpoint=URL`. `open` also
+/// migrates: it creates or upgrades the schema (or creates the DynamoDB table)
 /// before returning, so calling [`migrate`] first is never required.
 pub async fn open(url: &str) -> Result<Arc<dyn MetadataStore>, OpenError> {
     match Engine::of(url)? {
@@ -49,6 +53,11 @@ pub async fn open(url: &str) -> Result<Arc<dyn MetadataStore>, OpenError> {
             let exec = postgres::connect(url).await?;
             postgres::migrate(&exec).await?;
             Ok(Arc::new(SqlStore::new(exec)))
+        }
+        Engine::DynamoDb => {
+            let store = dynamodb::connect(url).await?;
+            dynamodb::migrate(&store).await?;
+            Ok(Arc::new(store))
         }
     }
 }
@@ -66,6 +75,10 @@ pub async fn migrate(url: &str) -> Result<(), OpenError> {
             let exec = postgres::connect(url).await?;
             postgres::migrate(&exec).await?;
             postgres::close(exec).await;
+        }
+        Engine::DynamoDb => {
+            let store = dynamodb::connect(url).await?;
+            dynamodb::migrate(&store).await?;
         }
     }
     Ok(())
