@@ -5,5 +5,6 @@ mod encryption;
 mod file_store;
 mod open_url;
 mod s3;
+mod s3_wire;
 mod stores;
 mod suite;
