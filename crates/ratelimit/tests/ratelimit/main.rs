@@ -1,4 +1,5 @@
 //! The rate limiter's integration tests: one binary, a module per backend.
 
 mod local;
+mod recovery;
 mod redis;
