@@ -1,9 +1,11 @@
-//! The accept loop: HTTP/1.1 and HTTP/2 over hyper with a header-read timeout
-//! against slow clients, the peer address for per-IP limits, and graceful
-//! shutdown that lets in-flight requests (uploads) finish.
+//! The accept loop: HTTP/1.1 and HTTP/2 over hyper, plain or behind TLS, with
+//! header-read and handshake timeouts against slow clients, the peer address
+//! for per-IP limits, and graceful shutdown that lets in-flight requests
+//! (uploads) finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -15,12 +17,21 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
+use crate::tls::Tls;
+
 /// How long a client may take to send a request's headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long in-flight requests get to finish after SIGTERM.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+/// Serves `router` on `listener` until `shutdown` completes; with `tls`, only
+/// HTTPS is spoken.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Tls>,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -28,6 +39,9 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
     builder.http2().timer(TokioTimer::new());
+    // Shared with the per-connection tasks, which build their connection
+    // after the TLS handshake.
+    let builder = Arc::new(builder);
 
     tokio::pin!(shutdown);
     loop {
@@ -52,13 +66,28 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
                 request
             },
         );
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        // Watching starts now, not after the handshake, so a shutdown that
+        // begins mid-handshake still waits for (and then closes) the connection.
+        let watcher = graceful.watcher();
+        let builder = builder.clone();
+        let service = TowerToHyperService::new(service);
+        match tls.clone() {
+            None => tokio::spawn(async move {
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let _ = watcher.watch(connection.into_owned()).await;
+            }),
+            // The handshake runs in the connection's task so a slow client
+            // cannot stall the accept loop.
+            Some(tls) => tokio::spawn(async move {
+                let Some(stream) = tls.accept(stream, peer).await else {
+                    return;
+                };
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let _ = watcher.watch(connection.into_owned()).await;
+            }),
+        };
     }
     drop(listener);
     tracing::info!("shutting down: no new connections; finishing in-flight requests");

@@ -20,6 +20,7 @@ use crate::state::{App, AppState};
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    tls: Option<crate::tls::Tls>,
 }
 
 impl Application {
@@ -36,10 +37,19 @@ impl Application {
                 );
             }
         }
+        let tls = crate::tls::Tls::from_config(&state.config)?;
+        if let Some(tls) = &tls {
+            tls.reload_on_sighup()
+                .context("IMAGE_SERVICE_TLS_CERT: cannot watch for SIGHUP")?;
+        }
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("IMAGE_SERVICE_LISTEN: cannot listen on {listen}"))?;
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            tls,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -52,7 +62,7 @@ impl Application {
         tracing::info!(addr = %addr, "listening");
         let admin = crate::admin::spawn(&self.state).await?;
         let router = crate::http::router(self.state.clone());
-        crate::serve::serve(self.listener, router, shutdown_signal()).await;
+        crate::serve::serve(self.listener, router, self.tls, shutdown_signal()).await;
         admin.abort();
         tracing::info!("stopped");
         Ok(())
@@ -88,14 +98,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     };
     let p = &config.processing;
     let processor = Processor::new(
-        pipeline::Settings {
-            display_max_side: p.display_max_side,
-            display_quality: p.display_quality,
-            thumbnail_max_side: p.thumbnail_max_side,
-            thumbnail_quality: p.thumbnail_quality,
-            max_pixels: p.max_pixels,
-            max_side: p.max_side,
-        },
+        pipeline_settings(&config),
         p.workers,
         p.queue,
         p.memory_budget_bytes,
@@ -111,6 +114,18 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         processor,
         config,
     })))
+}
+
+pub fn pipeline_settings(config: &Config) -> pipeline::Settings {
+    let p = &config.processing;
+    pipeline::Settings {
+        display_max_side: p.display_max_side,
+        display_quality: p.display_quality,
+        thumbnail_max_side: p.thumbnail_max_side,
+        thumbnail_quality: p.thumbnail_quality,
+        max_pixels: p.max_pixels,
+        max_side: p.max_side,
+    }
 }
 
 /// Shared through Redis when configured (falling back to per-replica limits
