@@ -24,7 +24,58 @@ fn recorder() -> anyhow::Result<PrometheusHandle> {
         .context("metrics buckets")?
         .install_recorder()
         .context("installing the metrics recorder")?;
+    describe();
     Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+/// Help text for every series, and zeroes for the counters an operator
+/// alerts on, so they exist before the first event.
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "Requests answered, by route and status"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a request, by route and status"
+    );
+    describe_counter!(
+        "rate_limit_refusals_total",
+        "429s, by the limit that refused (user.upload, user.read, user.update, user.delete, ip, global)"
+    );
+    describe_counter!(
+        "uploads_processed_total",
+        "Uploads through the processing pool, by outcome (ok, refused, overloaded, failed)"
+    );
+    describe_histogram!(
+        "processing_duration_seconds",
+        Unit::Seconds,
+        "Time the image pipeline took for one upload"
+    );
+    describe_histogram!(
+        "processing_wait_seconds",
+        Unit::Seconds,
+        "Time an upload waited for memory budget and a worker"
+    );
+    describe_gauge!(
+        "processing_queue_depth",
+        "Uploads waiting for or in processing"
+    );
+    describe_counter!(
+        "store_errors_total",
+        "Failed metadata or blob store operations, by store"
+    );
+    describe_counter!(
+        "audit_events_dropped_total",
+        "Security events not persisted because the queue was full"
+    );
+    metrics::counter!("store_errors_total", "store" => "metadata").absolute(0);
+    for outcome in ["ok", "refused", "overloaded", "failed"] {
+        metrics::counter!("uploads_processed_total", "outcome" => outcome).absolute(0);
+    }
+    metrics::counter!("audit_events_dropped_total").absolute(0);
 }
 
 pub async fn spawn(state: &AppState) -> anyhow::Result<JoinHandle<()>> {

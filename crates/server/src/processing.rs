@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use bytes::Bytes;
 use pipeline::{PipelineError, Processed, Settings};
@@ -46,13 +47,27 @@ impl Processor {
     }
 
     /// Validates from the header, waits for budget and a worker, then runs the
-    /// pipeline on the blocking pool.
+    /// pipeline on the blocking pool. Every outcome is counted in
+    /// `uploads_processed_total`.
     pub async fn process(&self, bytes: Bytes) -> Result<Processed, ApiError> {
+        let result = self.admit_and_run(bytes).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(ApiError::Overloaded) => "overloaded",
+            Err(ApiError::Internal(_)) => "failed",
+            Err(_) => "refused",
+        };
+        metrics::counter!("uploads_processed_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn admit_and_run(&self, bytes: Bytes) -> Result<Processed, ApiError> {
         let probe = pipeline::probe(&bytes, &self.settings).map_err(map_error)?;
         let cost_mib = pipeline::decode_cost_bytes(&probe)
             .div_ceil(MIB)
             .clamp(1, u64::from(self.budget_mib)) as u32;
 
+        let queued = Instant::now();
         let _slot =
             InFlight::enter(&self.in_flight, self.max_in_flight).ok_or(ApiError::Overloaded)?;
         let _memory = self
@@ -65,16 +80,20 @@ impl Processor {
             .acquire()
             .await
             .map_err(|_| ApiError::Overloaded)?;
+        metrics::histogram!("processing_wait_seconds").record(queued.elapsed().as_secs_f64());
 
         let settings = self.settings.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
             let _enter = span.enter();
             pipeline::process(&bytes, &settings)
         })
-        .await
-        .map_err(|e| ApiError::internal(format!("pipeline task failed: {e}")))?
-        .map_err(map_error)
+        .await;
+        metrics::histogram!("processing_duration_seconds").record(started.elapsed().as_secs_f64());
+        result
+            .map_err(|e| ApiError::internal(format!("pipeline task failed: {e}")))?
+            .map_err(map_error)
     }
 }
 

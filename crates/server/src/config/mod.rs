@@ -99,6 +99,8 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub encryption_key: Option<Secret>,
+    /// Master keys rotated away from, still accepted for reading.
+    pub encryption_previous_keys: Vec<Secret>,
     pub url_signing_key: Option<Secret>,
     pub url_ttl: Duration,
     pub limits: LimitsConfig,
@@ -123,6 +125,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "tls_cert",
     "tls_key",
     "encryption_key",
+    "encryption_previous_keys",
     "url_signing_key",
     "url_ttl_secs",
     "limit_uploads_per_min",

@@ -66,6 +66,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         tls_cert,
         tls_key,
         encryption_key: key_secret(src, "encryption_key")?,
+        encryption_previous_keys: previous_keys(src)?,
         url_signing_key: key_secret(src, "url_signing_key")?,
         url_ttl: Duration::from_secs(positive(src, "url_ttl_secs", 3600)?),
         limits: LimitsConfig {
@@ -233,4 +234,27 @@ fn key_secret(src: &Source, key: &str) -> Result<Option<Secret>, ConfigError> {
         return Err(ConfigError::new(key, "expected 32 bytes, base64-encoded"));
     }
     Ok(Some(Secret(value.trim().to_owned())))
+}
+
+/// A comma list of base64 32-byte keys (a secret: `_FILE` works too).
+fn previous_keys(src: &Source) -> Result<Vec<Secret>, ConfigError> {
+    use base64::Engine as _;
+    let key = "encryption_previous_keys";
+    let Some(value) = src.secret(key)? else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(
+            |k| match base64::engine::general_purpose::STANDARD.decode(k) {
+                Ok(bytes) if bytes.len() == 32 => Ok(Secret(k.to_owned())),
+                _ => Err(ConfigError::new(
+                    key,
+                    "expected a comma list of base64 32-byte keys",
+                )),
+            },
+        )
+        .collect()
 }

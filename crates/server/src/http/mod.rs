@@ -13,11 +13,11 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{delete, get};
 
 use crate::state::AppState;
 use middleware::cors::CorsPolicy;
-use routes::{albums, fallback, files, health, images, openapi};
+use routes::{albums, audit, fallback, files, health, images, openapi, users};
 
 pub fn router(state: AppState) -> Router {
     let cors = CorsPolicy::new(&state.config.cors_origins);
@@ -44,6 +44,9 @@ pub fn router(state: AppState) -> Router {
                 .patch(albums::update::update_album)
                 .delete(albums::delete::delete_album),
         )
+        .route("/users/{user_id}", delete(users::erase::erase_user))
+        .route("/users/{user_id}/export", get(users::export::export_user))
+        .route("/audit", get(audit::list_audit))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))

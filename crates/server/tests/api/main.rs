@@ -2,6 +2,7 @@
 //! `image-service` process over real TCP, with real keys and real images.
 
 mod albums;
+mod audit;
 mod auth;
 mod errors;
 mod files;
@@ -10,3 +11,5 @@ mod images;
 mod pagination;
 mod pipeline;
 mod support;
+mod tls;
+mod users;

@@ -1,7 +1,7 @@
 //! The JSON shapes of spec 4, built from domain records.
 
-mod album;
-mod image;
+pub mod album;
+pub mod image;
 
 pub use album::AlbumDto;
 pub use image::{ImageDto, ImageUrls, OriginalDto, VariantDto};

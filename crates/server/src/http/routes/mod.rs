@@ -1,9 +1,11 @@
 //! One module per resource; one file per operation.
 
 pub mod albums;
+pub mod audit;
 pub mod fallback;
 pub mod files;
 pub mod health;
 pub mod images;
 pub mod list;
 pub mod openapi;
+pub mod users;

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{albums, files, health, images};
+use super::{albums, audit, files, health, images, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,9 @@ use super::{albums, files, health, images};
         albums::read::get_album,
         albums::update::update_album,
         albums::delete::delete_album,
+        users::erase::erase_user,
+        users::export::export_user,
+        audit::list_audit,
         health::healthz,
         health::readyz,
         openapi_json,

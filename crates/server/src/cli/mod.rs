@@ -1,5 +1,8 @@
 //! The command line (spec 10): `serve` (default), `dev-token`, `migrate`,
-//! `check-config`.
+//! `gc`, `check-config`, and the operator tools `rotate-key` and
+//! `bench-pipeline`.
+
+mod gc;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,8 +45,28 @@ pub enum Command {
     },
     /// Create or upgrade the metadata schema.
     Migrate,
+    /// Remove blobs that no metadata points at (orphans of interrupted uploads or deletes).
+    Gc {
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave blobs younger than this (e.g. 30m, 1h, 2d), so uploads in flight are safe.
+        #[arg(long, default_value = "1h")]
+        min_age: String,
+    },
     /// Check the configuration and exit.
     CheckConfig,
+    /// Re-wrap every user's data key under the current master key
+    /// (IMAGE_SERVICE_ENCRYPTION_KEY); previous keys stay usable until it is done.
+    RotateKey,
+    /// Run the upload pipeline (validation included, storage excluded) over every
+    /// image in DIR and print one JSON line of throughput figures.
+    BenchPipeline {
+        dir: PathBuf,
+        /// Images processed at once (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        concurrency: usize,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -71,8 +94,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("metadata schema is up to date");
             Ok(())
         }
+        Command::Gc { dry_run, min_age } => {
+            let min_age = parse_duration(&min_age).context("--min-age")?;
+            let report = gc::run(&config, dry_run, min_age).await?;
+            let verb = if dry_run { "would remove" } else { "removed" };
+            println!(
+                "{} orphan blobs; {verb} {}",
+                report.orphans,
+                if dry_run {
+                    report.orphans
+                } else {
+                    report.removed
+                }
+            );
+            Ok(())
+        }
         Command::CheckConfig => {
             println!("configuration is valid");
+            Ok(())
+        }
+        Command::RotateKey => {
+            let store = blobs::open_encrypted(
+                &config.blob_url,
+                crate::storage::encryption_config(&config)?,
+            )
+            .await
+            .context("IMAGE_SERVICE_BLOB_URL: cannot open the blob store")?;
+            let report = store.rotate().await?;
+            println!(
+                "{} users: {} re-wrapped, {} already current, {} unreadable",
+                report.users, report.rewrapped, report.already_current, report.unreadable
+            );
+            anyhow::ensure!(
+                report.unreadable == 0,
+                "{} data keys open with no configured key: keep IMAGE_SERVICE_ENCRYPTION_PREVIOUS_KEYS",
+                report.unreadable
+            );
+            Ok(())
+        }
+        Command::BenchPipeline { dir, concurrency } => {
+            let settings = crate::startup::pipeline_settings(&config);
+            let report = tokio::task::spawn_blocking(move || {
+                pipeline::bench::run(&dir, concurrency, &settings)
+            })
+            .await?;
+            println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
     }

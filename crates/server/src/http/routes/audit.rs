@@ -1,0 +1,97 @@
+//! `GET /audit`: the audit trail for admins, filtered and cursor-paginated
+//! (oldest first, the order it was written).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use domain::{AuditEvent, AuditFilter, PageRequest, SortOrder};
+use serde::Deserialize;
+
+use crate::auth::Role;
+use crate::http::dto::Page;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Caller, StrictQuery};
+use crate::http::routes::list::parse_limit;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/audit", tag = "audit",
+    params(
+        ("actor" = Option<String>, Query, description = "user id of the actor"),
+        ("target" = Option<String>, Query, description = "a resource id"),
+        ("action" = Option<String>, Query, description = "e.g. image.update"),
+        ("since" = Option<String>, Query, description = "RFC 3339 time"),
+        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
+        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
+    ),
+    responses((status = 200, description = "{ items: [AuditEvent], nextCursor }"), (status = 403, description = "NOT_AUTHORIZED: admins only")),
+    security(("bearer" = [])))]
+pub async fn list_audit(
+    caller: Caller,
+    State(state): State<AppState>,
+    StrictQuery(query): StrictQuery<AuditQuery>,
+) -> ApiResult<Json<Page<AuditEvent>>> {
+    if caller.role() != Role::Admin {
+        state
+            .audit
+            .denied(caller.user().as_str(), "audit".to_owned())
+            .await;
+        return Err(ApiError::NotAuthorized);
+    }
+    let limit = parse_limit(query.limit.as_deref())?;
+    let since = query
+        .since
+        .as_deref()
+        .map(DateTime::parse_from_rfc3339)
+        .transpose()
+        .map_err(|_| ApiError::field("since", "must be an RFC 3339 time"))?
+        .map(|t| t.with_timezone(&Utc));
+    let filter = AuditFilter {
+        actor: query.actor,
+        target: query.target,
+        action: query.action,
+        since,
+    };
+    let scope = format!("audit|{filter:?}");
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            state
+                .signer
+                .open_cursor::<String>(&scope, c)
+                .ok_or(ApiError::InvalidCursor)
+        })
+        .transpose()?;
+    let mut events = state
+        .metadata
+        .list_audit(
+            &filter,
+            &PageRequest {
+                after,
+                limit: limit + 1,
+                order: SortOrder::Asc,
+            },
+        )
+        .await?;
+    let next_cursor = if events.len() > limit as usize {
+        events.truncate(limit as usize);
+        events.last().map(|e| state.signer.cursor(&scope, &e.id))
+    } else {
+        None
+    };
+    Ok(Json(Page {
+        items: events,
+        next_cursor,
+    }))
+}

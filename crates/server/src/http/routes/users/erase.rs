@@ -1,0 +1,97 @@
+//! `DELETE /users/{userId}`: erases every image, variant, album and metadata
+//! row of the user. The user's data key is destroyed first (crypto-shredding),
+//! so blob copies in backups or replicas are unreadable at once; then rows and
+//! blobs go. Idempotent: after a crash half-way a re-run finishes the job.
+//! The audit trail is kept: it is the record that the erasure happened.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use domain::{PageRequest, SortOrder};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::target_user;
+use crate::audit::Entry;
+use crate::http::error::ApiResult;
+use crate::http::extract::Caller;
+use crate::http::routes::images::delete::remove;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Erased {
+    pub deleted_images: u64,
+    pub deleted_albums: u64,
+}
+
+#[utoipa::path(delete, path = "/users/{userId}", tag = "users",
+    params(("userId" = String, Path, description = "The user's id (`sub`)")),
+    responses((status = 200, body = Erased), (status = 403, description = "NOT_AUTHORIZED: neither the user nor an admin")),
+    security(("bearer" = [])))]
+pub async fn erase_user(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+) -> ApiResult<Json<Erased>> {
+    let user = target_user(&state, &caller, user).await?;
+    state.blobs.forget_user(&user).await?;
+
+    let mut deleted_images = 0;
+    loop {
+        let page = PageRequest {
+            after: None,
+            limit: 100,
+            order: SortOrder::Asc,
+        };
+        let images = state.metadata.list_images(&user, None, &page).await?;
+        if images.is_empty() {
+            break;
+        }
+        for image in &images {
+            remove(&state, image).await?;
+            deleted_images += 1;
+        }
+    }
+    let mut deleted_albums = 0;
+    loop {
+        let page = PageRequest {
+            after: None,
+            limit: 100,
+            order: SortOrder::Asc,
+        };
+        let albums = state.metadata.list_albums(&user, &page).await?;
+        if albums.is_empty() {
+            break;
+        }
+        for album in &albums {
+            if state.metadata.delete_album(album.id, Utc::now()).await? {
+                deleted_albums += 1;
+            }
+        }
+    }
+    // Blobs whose rows were erased by an earlier, interrupted run.
+    for prefix in ["images", "thumbnails"] {
+        for (key, _) in state
+            .blobs
+            .list(&format!("{prefix}/{}/", user.storage_segment()))
+            .await?
+        {
+            state.blobs.delete(&key).await?;
+        }
+    }
+    state
+        .audit
+        .record(Entry {
+            actor: caller.user().as_str(),
+            action: "user.erase",
+            target: Some(format!("user:{user}")),
+            outcome: "success",
+            changes: Some(serde_json::json!({ "deletedImages": deleted_images, "deletedAlbums": deleted_albums })),
+        })
+        .await;
+    Ok(Json(Erased {
+        deleted_images,
+        deleted_albums,
+    }))
+}
