@@ -81,10 +81,10 @@ impl DynamoStore {
     }
 
     pub(super) async fn insert(&self, image: &ImageRecord) -> StoreResult<()> {
-        if let Some(album) = image.album_id {
-            if !self.album_usable(album).await? {
-                return Err(StoreError::MissingReference("albumId"));
-            }
+        if let Some(album) = image.album_id
+            && !self.album_usable(album).await?
+        {
+            return Err(StoreError::MissingReference("albumId"));
         }
         if !self
             .put_image_if(image, "attribute_not_exists(PK)", HashMap::new())
@@ -114,10 +114,10 @@ impl DynamoStore {
     }
 
     pub(super) async fn update(&self, image: &ImageRecord, expected: i64) -> StoreResult<()> {
-        if let Some(album) = image.album_id {
-            if !self.album_usable(album).await? {
-                return Err(StoreError::MissingReference("albumId"));
-            }
+        if let Some(album) = image.album_id
+            && !self.album_usable(album).await?
+        {
+            return Err(StoreError::MissingReference("albumId"));
         }
         let values = HashMap::from([(":expected".to_owned(), n(expected))]);
         // A missing item has no version, so the same condition covers "gone".
@@ -132,11 +132,11 @@ impl DynamoStore {
                 None => StoreError::NotFound,
             });
         }
-        if let Some(album) = image.album_id {
-            if !self.album_usable(album).await? {
-                self.detach_after_race(image).await?;
-                return Err(StoreError::MissingReference("albumId"));
-            }
+        if let Some(album) = image.album_id
+            && !self.album_usable(album).await?
+        {
+            self.detach_after_race(image).await?;
+            return Err(StoreError::MissingReference("albumId"));
         }
         Ok(())
     }

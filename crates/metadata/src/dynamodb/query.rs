@@ -32,10 +32,11 @@ impl DynamoStore {
         let mut names = page.names;
         let mut values = page.values;
         names.insert("#pk".into(), format!("{}PK", page.index));
-        names.insert("#sk".into(), format!("{}SK", page.index));
         values.insert(":pk".into(), s(page.partition));
         let mut condition = String::from("#pk = :pk");
         if let Some(after) = page.after {
+            // Only with a cursor: DynamoDB refuses names the expressions do not use.
+            names.insert("#sk".into(), format!("{}SK", page.index));
             condition.push_str(if page.forward {
                 " AND #sk > :after"
             } else {

@@ -8,9 +8,12 @@ use domain::MetadataStore;
 use futures::FutureExt;
 use sqlx::Connection;
 
+use crate::dynamo;
+
 pub enum Kind {
     Sqlite,
     Postgres,
+    DynamoDb,
 }
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -50,6 +53,28 @@ where
             .catch_unwind()
             .await;
             admin(&base, &format!("DROP SCHEMA {schema} CASCADE")).await;
+            if let Err(panic) = outcome {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Kind::DynamoDb => {
+            let endpoint = dynamo::endpoint();
+            if !dynamo::available(&endpoint).await {
+                return;
+            }
+            let table = format!(
+                "conformance_{}",
+                ulid::Ulid::new().to_string().to_lowercase()
+            );
+            let url = dynamo::url(&table, &endpoint);
+            let outcome = AssertUnwindSafe(async {
+                // `open` migrates, which creates the table.
+                let store = metadata::open(&url).await.expect("open dynamodb");
+                case(store).await;
+            })
+            .catch_unwind()
+            .await;
+            dynamo::drop_table(&table, &endpoint).await;
             if let Err(panic) = outcome {
                 std::panic::resume_unwind(panic);
             }

@@ -2,11 +2,15 @@
 //!
 //! SQLite runs in a temporary directory. PostgreSQL runs against
 //! `IMAGE_SERVICE_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
-//! each case in a schema of its own that is dropped afterwards.
+//! each case in a schema of its own that is dropped afterwards. DynamoDB runs
+//! against `IMAGE_SERVICE_TEST_DYNAMODB_ENDPOINT` (default `http://127.0.0.1:8000`,
+//! dynalite from `scripts/start-dynalite.sh`), each case in a table of its own;
+//! see `dynamo.rs` for when those cases skip.
 
 mod albums;
 mod audit;
 mod backends;
+mod dynamo;
 mod fixtures;
 mod images;
 mod paging;
@@ -27,6 +31,14 @@ macro_rules! conformance {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     crate::backends::run(crate::backends::Kind::Postgres, crate::$module::$case).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::backends::run(crate::backends::Kind::DynamoDb, crate::$module::$case).await;
                 }
             )*
         }
