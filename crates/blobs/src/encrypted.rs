@@ -15,7 +15,8 @@ use crate::crypto::envelope::{self, DataKey};
 use crate::crypto::{CryptoError, KeyId, Keyring};
 use crate::raw::RawBlobStore;
 
-/// Wrapped data keys live in the inner store under `keys/{user}/{master-key-id}.key`.
+/// Where wrapped data keys lived before they got a store of their own, and still
+/// live when the key store *is* the blob store: `keys/{user}/{master-key-id}.key`.
 pub(crate) const KEYS_PREFIX: &str = "keys/";
 const KEYS_DIR: &str = "keys";
 const DEFAULT_CACHE_CAPACITY: usize = 4096;
@@ -26,8 +27,20 @@ const FORGET_ROUNDS: usize = 5;
 /// Seals every blob under its user's random data key, itself wrapped by the
 /// master key. Destroying the wrapped data key (`forget_user`) makes all of the
 /// user's blobs, including copies in backups, unreadable.
+///
+/// The wrapped data keys are kept in their own store (`keys`), apart from the
+/// ciphertext (`inner`): a copy of the blob store then holds no key, so once a
+/// user is forgotten even a backup taken before the erasure stays sealed. Keys
+/// written by older versions inside the blob store (under `keys/`) are moved
+/// to the key store when first needed, and by `rotate`.
 pub struct EncryptedBlobStore {
+    /// The sealed blobs (and, in the legacy layout, data keys under `keys/`).
     pub(crate) inner: Arc<dyn RawBlobStore>,
+    /// The wrapped data keys: `{user}/{master-key-id}.key`, or under `keys/`
+    /// when this is the same store as `inner`.
+    pub(crate) keys: Arc<dyn RawBlobStore>,
+    /// `""` for a key store of its own, `"keys/"` when it is `inner`.
+    pub(crate) key_prefix: &'static str,
     pub(crate) keyring: Keyring,
     pub(crate) cache: DekCache,
     /// Serialises data-key creation and forgetting within this process.
@@ -35,9 +48,20 @@ pub struct EncryptedBlobStore {
 }
 
 impl EncryptedBlobStore {
-    pub fn new(inner: Arc<dyn RawBlobStore>, keyring: Keyring) -> Self {
+    /// Blobs go to `blobs`, wrapped data keys to `keys`. Passing the same `Arc`
+    /// twice keeps the keys beside the blobs under `keys/` (the layout before key
+    /// stores existed): simpler, but then a copy of the blob store carries the
+    /// keys, and crypto-shredding no longer holds against such copies.
+    pub fn new(
+        blobs: Arc<dyn RawBlobStore>,
+        keys: Arc<dyn RawBlobStore>,
+        keyring: Keyring,
+    ) -> Self {
+        let shared = std::ptr::addr_eq(Arc::as_ptr(&blobs), Arc::as_ptr(&keys));
         Self {
-            inner,
+            inner: blobs,
+            keys,
+            key_prefix: if shared { KEYS_PREFIX } else { "" },
             keyring,
             cache: DekCache::new(DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL),
             key_lock: tokio::sync::Mutex::new(()),
@@ -54,27 +78,81 @@ impl EncryptedBlobStore {
         &self.keyring
     }
 
-    /// Wrapped data key name for a user segment under a master key.
-    pub(crate) fn dek_key(segment: &str, master: KeyId) -> StoreResult<BlobKey> {
-        BlobKey::parse(&format!("{KEYS_PREFIX}{segment}/{master}.key"))
-            .ok_or_else(|| StoreError::Internal(format!("invalid user segment {segment:?}")))
+    /// Whether data keys have a store of their own (so legacy ones may still
+    /// sit in the blob store, waiting to be moved).
+    pub(crate) fn separate_keys(&self) -> bool {
+        self.key_prefix.is_empty()
     }
 
-    /// Which master key a `keys/{user}/{id}.key` name says wrapped it.
-    pub(crate) fn dek_key_master(key: &BlobKey) -> Option<KeyId> {
-        let name = key.as_str().rsplit('/').next()?;
-        KeyId::from_hex(name.strip_suffix(".key")?)
+    /// Name of a wrapped data key in the key store.
+    pub(crate) fn dek_key(&self, segment: &str, master: KeyId) -> StoreResult<BlobKey> {
+        dek_name(self.key_prefix, segment, master)
+    }
+
+    /// The user's wrapped data keys in the key store.
+    pub(crate) async fn stored_deks(&self, segment: &str) -> StoreResult<Vec<BlobKey>> {
+        user_deks(&*self.keys, self.key_prefix, segment).await
+    }
+
+    /// The user's wrapped data keys still in the blob store, from the old layout.
+    pub(crate) async fn legacy_deks(&self, segment: &str) -> StoreResult<Vec<BlobKey>> {
+        if !self.separate_keys() {
+            return Ok(Vec::new());
+        }
+        user_deks(&*self.inner, KEYS_PREFIX, segment).await
+    }
+
+    /// Moves the user's data keys from the blob store (old layout) to the key
+    /// store: write the new copy, then delete the old one. The bytes move as
+    /// they are (nothing is unwrapped). Returns how many were moved.
+    ///
+    /// Only the process whose create-if-absent wrote the new copy deletes the
+    /// old one; if the old copy is gone by then, `forget_user` ran meanwhile
+    /// (it deletes both places until both are empty), so the new copy goes too.
+    pub(crate) async fn move_legacy_deks(&self, segment: &str) -> StoreResult<usize> {
+        let mut moved = 0;
+        for old in self.legacy_deks(segment).await? {
+            let Some((_, master)) = parse_dek_name(KEYS_PREFIX, &old) else {
+                continue;
+            };
+            let Some(wrapped) = self.inner.get(&old).await? else {
+                continue;
+            };
+            let new = self.dek_key(segment, master)?;
+            if !self.keys.put_if_absent(&new, wrapped).await? {
+                // Another process is moving the same key; it removes the old copy.
+                continue;
+            }
+            if self.inner.get(&old).await?.is_none() {
+                self.keys.delete(&new).await?;
+                tracing::info!(
+                    user_segment = segment,
+                    "user forgotten while their data key was moved"
+                );
+                return Ok(moved);
+            }
+            self.inner.delete(&old).await?;
+            moved += 1;
+            tracing::info!(
+                user_segment = segment,
+                "moved data key from the blob store to the key store"
+            );
+        }
+        Ok(moved)
     }
 
     /// Reads the user's data key from the store, preferring the copy wrapped
     /// by the current master key. `None` if the user has no data key.
     pub(crate) async fn load_dek(&self, segment: &str) -> StoreResult<Option<DataKey>> {
-        let mut stored = self.inner.list(&format!("{KEYS_PREFIX}{segment}/")).await?;
+        let mut stored = self.stored_deks(segment).await?;
+        if stored.is_empty() && self.move_legacy_deks(segment).await? > 0 {
+            stored = self.stored_deks(segment).await?;
+        }
         let current = self.keyring.current().id();
-        stored.sort_by_key(|(key, _)| Self::dek_key_master(key) != Some(current));
+        stored.sort_by_key(|key| dek_master(key) != Some(current));
         let mut unknown = Vec::new();
-        for (key, _) in &stored {
-            let Some(wrapped) = self.inner.get(key).await? else {
+        for key in &stored {
+            let Some(wrapped) = self.keys.get(key).await? else {
                 continue;
             };
             match envelope::unwrap_data_key(&self.keyring, segment, &wrapped) {
@@ -115,8 +193,8 @@ impl EncryptedBlobStore {
         let master = self.keyring.current();
         let wrapped = envelope::wrap_data_key(master, segment, &dek)
             .map_err(|e| crypto_failure(segment, e))?;
-        let key = Self::dek_key(segment, master.id())?;
-        if self.inner.put_if_absent(&key, Bytes::from(wrapped)).await? {
+        let key = self.dek_key(segment, master.id())?;
+        if self.keys.put_if_absent(&key, Bytes::from(wrapped)).await? {
             tracing::debug!(user_segment = segment, "created data key");
             return Ok(dek);
         }
@@ -154,6 +232,45 @@ pub(crate) fn crypto_failure(what: &str, e: CryptoError) -> StoreError {
     StoreError::Internal(format!("{what}: {e}"))
 }
 
+/// `{prefix}{segment}/{master-key-id}.key`.
+fn dek_name(prefix: &str, segment: &str, master: KeyId) -> StoreResult<BlobKey> {
+    BlobKey::parse(&format!("{prefix}{segment}/{master}.key"))
+        .ok_or_else(|| StoreError::Internal(format!("invalid user segment {segment:?}")))
+}
+
+/// The user segment and master-key id of a wrapped data key's name; `None`
+/// for anything else (so a key store pointed at the wrong place is never
+/// mistaken for, or emptied as, a store of keys).
+pub(crate) fn parse_dek_name<'k>(prefix: &str, key: &'k BlobKey) -> Option<(&'k str, KeyId)> {
+    let (segment, name) = key.as_str().strip_prefix(prefix)?.split_once('/')?;
+    if name.contains('/') {
+        return None;
+    }
+    let master = KeyId::from_hex(name.strip_suffix(".key")?)?;
+    Some((segment, master))
+}
+
+/// Which master key a data key's name says wrapped it.
+pub(crate) fn dek_master(key: &BlobKey) -> Option<KeyId> {
+    let name = key.as_str().rsplit('/').next()?;
+    KeyId::from_hex(name.strip_suffix(".key")?)
+}
+
+/// The wrapped data keys of one user under `prefix` in `store`.
+async fn user_deks(
+    store: &dyn RawBlobStore,
+    prefix: &str,
+    segment: &str,
+) -> StoreResult<Vec<BlobKey>> {
+    Ok(store
+        .list(&format!("{prefix}{segment}/"))
+        .await?
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| parse_dek_name(prefix, key).is_some_and(|(s, _)| s == segment))
+        .collect())
+}
+
 /// The user segment of `prefix/{user}/name`; data keys themselves are off limits.
 fn user_segment(key: &BlobKey) -> StoreResult<&str> {
     let mut parts = key.as_str().split('/');
@@ -168,7 +285,11 @@ fn user_segment(key: &BlobKey) -> StoreResult<&str> {
 #[async_trait]
 impl BlobStore for EncryptedBlobStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.inner.ping().await
+        self.inner.ping().await?;
+        if self.separate_keys() {
+            self.keys.ping().await?;
+        }
+        Ok(())
     }
 
     #[tracing::instrument(skip_all, fields(key = %key))]
@@ -201,7 +322,8 @@ impl BlobStore for EncryptedBlobStore {
 
     async fn list(&self, prefix: &str) -> StoreResult<Vec<(BlobKey, DateTime<Utc>)>> {
         let mut found = self.inner.list(prefix).await?;
-        // Data keys are not blobs: `gc` must never see (and delete) them.
+        // Data keys are not blobs (legacy ones may still be here): `gc` must
+        // never see (and delete) them.
         found.retain(|(key, _)| !key.as_str().starts_with(KEYS_PREFIX));
         Ok(found)
     }
@@ -209,18 +331,22 @@ impl BlobStore for EncryptedBlobStore {
     #[tracing::instrument(skip_all)]
     async fn forget_user(&self, user: &UserId) -> StoreResult<()> {
         let segment = user.storage_segment();
-        let prefix = format!("{KEYS_PREFIX}{segment}/");
         let _guard = self.key_lock.lock().await;
         self.cache.remove(&segment);
-        // Repeated until empty so a concurrent `rotate` cannot resurrect the key.
+        // Both places (key store, and the blob store's legacy `keys/`), repeated
+        // until empty so a concurrent `rotate` or move cannot resurrect the key.
         for _ in 0..FORGET_ROUNDS {
-            let found = self.inner.list(&prefix).await?;
-            if found.is_empty() {
+            let in_key_store = self.stored_deks(&segment).await?;
+            let legacy = self.legacy_deks(&segment).await?;
+            if in_key_store.is_empty() && legacy.is_empty() {
                 self.cache.remove(&segment);
                 tracing::info!(user_segment = %segment, "data key destroyed");
                 return Ok(());
             }
-            for (key, _) in found {
+            for key in in_key_store {
+                self.keys.delete(&key).await?;
+            }
+            for key in legacy {
                 self.inner.delete(&key).await?;
             }
         }

@@ -1,9 +1,10 @@
 //! Image Service blob stores: local files with atomic writes, memory, S3, and
 //! AES-256-GCM encryption at rest with per-user data keys (crypto-shredding).
 //!
-//! The server calls [`open`] with `IMAGE_SERVICE_BLOB_URL` and gets an
-//! `Arc<dyn BlobStore>`; `image-service rotate-key` uses [`open_encrypted`]
-//! and [`EncryptedBlobStore::rotate`].
+//! The server calls [`open`] with `IMAGE_SERVICE_BLOB_URL` and
+//! `IMAGE_SERVICE_KEY_URL` (where wrapped data keys live, apart from the blobs)
+//! and gets an `Arc<dyn BlobStore>`; `image-service rotate-key` uses
+//! [`open_encrypted`] and [`EncryptedBlobStore::rotate`].
 
 pub mod crypto;
 mod encrypted;

@@ -1,4 +1,5 @@
-//! Choosing a blob store from `IMAGE_SERVICE_BLOB_URL` and the encryption settings.
+//! Choosing a blob store from `IMAGE_SERVICE_BLOB_URL`, the store for wrapped data
+//! keys from `IMAGE_SERVICE_KEY_URL`, and the encryption settings.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -76,12 +77,34 @@ pub enum OpenError {
     Key(#[from] KeyFileError),
     #[error("S3 client for bucket {bucket:?}: {reason}")]
     S3 { bucket: String, reason: String },
+    /// The store for wrapped data keys (the key URL) could not be opened.
+    #[error("key store: {0}")]
+    KeyStore(#[source] Box<OpenError>),
 }
 
 enum Raw {
     Memory(Arc<MemoryBlobStore>),
     File(Arc<FileBlobStore>),
-    S3(Arc<S3BlobStore>),
+    S3(Arc<S3BlobStore>, S3Url),
+}
+
+impl Raw {
+    fn store(&self) -> Arc<dyn RawBlobStore> {
+        match self {
+            Raw::Memory(store) => store.clone(),
+            Raw::File(store) => store.clone(),
+            Raw::S3(store, _) => store.clone(),
+        }
+    }
+
+    /// Whether both name the same storage (then keys share it, under `keys/`).
+    fn same_place(&self, other: &Raw) -> bool {
+        match (self, other) {
+            (Raw::File(a), Raw::File(b)) => a.root() == b.root(),
+            (Raw::S3(_, a), Raw::S3(_, b)) => a.bucket == b.bucket && a.endpoint == b.endpoint,
+            _ => false,
+        }
+    }
 }
 
 fn open_raw(url: &str) -> Result<Raw, OpenError> {
@@ -114,56 +137,87 @@ fn open_raw(url: &str) -> Result<Raw, OpenError> {
                     bucket: parsed.bucket.clone(),
                     reason: e.to_string(),
                 })?;
-            Ok(Raw::S3(Arc::new(store)))
+            Ok(Raw::S3(Arc::new(store), parsed))
         }
         other => Err(OpenError::UnsupportedScheme(other.to_owned())),
     }
 }
 
-/// Opens the store `url` names.
+/// The encryption layer over `blobs`, with its data keys in the store `key_url`
+/// names (the blob store itself, under `keys/`, when both name the same place).
+fn encrypted(
+    blobs: &Raw,
+    url: &str,
+    key_url: &str,
+    encryption: &EncryptionConfig,
+) -> Result<EncryptedBlobStore, OpenError> {
+    let keyring = encryption.keyring()?;
+    let blob_store = blobs.store();
+    if key_url == url {
+        return Ok(EncryptedBlobStore::new(
+            blob_store.clone(),
+            blob_store,
+            keyring,
+        ));
+    }
+    let keys = open_raw(key_url).map_err(|e| OpenError::KeyStore(Box::new(e)))?;
+    if blobs.same_place(&keys) {
+        return Ok(EncryptedBlobStore::new(
+            blob_store.clone(),
+            blob_store,
+            keyring,
+        ));
+    }
+    if let (Raw::File(b), Raw::File(k)) = (blobs, &keys)
+        && k.root().starts_with(b.root())
+    {
+        tracing::warn!(
+            keys = %k.root().display(),
+            blobs = %b.root().display(),
+            "the key directory is inside the blob directory: a copy of the blobs carries the keys"
+        );
+    }
+    Ok(EncryptedBlobStore::new(blob_store, keys.store(), keyring))
+}
+
+/// Opens the store `url` names, keeping wrapped data keys in the one `key_url`
+/// names (pass `url` again to keep them beside the blobs, under `keys/`).
 ///
 /// - `file://` is always encrypted (spec 7), with a generated key if none is configured.
 /// - `s3://` always asks for SSE-S3; it is also sealed client-side (giving
 ///   crypto-shredding) when a key is *configured*, because replicas share the
 ///   bucket and a key generated into one replica's data dir would not be shared.
 /// - `memory://` holds nothing at rest and is left plain.
+///
+/// Crypto-shredding holds against copies of the blob store (backups, bucket
+/// versions) only if the key store is somewhere else, with its own backups.
 pub async fn open(
     url: &str,
+    key_url: &str,
     encryption: EncryptionConfig,
 ) -> Result<Arc<dyn BlobStore>, OpenError> {
-    match open_raw(url)? {
-        Raw::Memory(store) => Ok(store),
-        Raw::File(store) => Ok(Arc::new(EncryptedBlobStore::new(
-            store,
-            encryption.keyring()?,
-        ))),
-        Raw::S3(store) => match encryption.master_key {
-            MasterKeySource::Configured(_) => Ok(Arc::new(EncryptedBlobStore::new(
-                store,
-                encryption.keyring()?,
-            ))),
-            MasterKeySource::DataDir(_) => {
-                tracing::warn!(
-                    "s3 blobs rely on SSE-S3 only; set IMAGE_SERVICE_ENCRYPTION_KEY for client-side encryption and crypto-shredding"
-                );
-                Ok(store)
-            }
-        },
+    let blobs = open_raw(url)?;
+    match (&blobs, &encryption.master_key) {
+        (Raw::Memory(store), _) => Ok(store.clone()),
+        (Raw::S3(store, _), MasterKeySource::DataDir(_)) => {
+            tracing::warn!(
+                "s3 blobs rely on SSE-S3 only; set IMAGE_SERVICE_ENCRYPTION_KEY for client-side encryption and crypto-shredding"
+            );
+            Ok(store.clone())
+        }
+        (Raw::File(_) | Raw::S3(..), _) => {
+            Ok(Arc::new(encrypted(&blobs, url, key_url, &encryption)?))
+        }
     }
 }
 
-/// Opens `url` with the encryption layer exposed, for `image-service rotate-key`.
+/// Opens `url` (keys in `key_url`) with the encryption layer exposed, for
+/// `image-service rotate-key`.
 pub async fn open_encrypted(
     url: &str,
+    key_url: &str,
     encryption: EncryptionConfig,
 ) -> Result<Arc<EncryptedBlobStore>, OpenError> {
-    let inner: Arc<dyn RawBlobStore> = match open_raw(url)? {
-        Raw::Memory(store) => store,
-        Raw::File(store) => store,
-        Raw::S3(store) => store,
-    };
-    Ok(Arc::new(EncryptedBlobStore::new(
-        inner,
-        encryption.keyring()?,
-    )))
+    let blobs = open_raw(url)?;
+    Ok(Arc::new(encrypted(&blobs, url, key_url, &encryption)?))
 }

@@ -48,6 +48,13 @@ pub(crate) async fn connect(url: &str) -> Result<SqliteExec, OpenError> {
         // durable, and NORMAL-with-WAL may lose the last commits on power loss.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // GDPR erasure must leave no copy of deleted rows in the files:
+        // deleted content is zeroed, every commit is checkpointed into the
+        // database file, and the WAL is cut back when it restarts, so stale
+        // frames of old page versions do not linger in `-wal` either.
+        .pragma("secure_delete", "ON")
+        .pragma("wal_autocheckpoint", "1")
+        .pragma("journal_size_limit", "0")
         .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)

@@ -1,9 +1,10 @@
-//! Opening the blob store named by the configuration, with encryption at rest.
+//! Opening the blob store named by the configuration, with encryption at rest
+//! and the wrapped data keys in their own store (`IMAGE_SERVICE_KEY_URL`).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use blobs::{EncryptionConfig, MasterKey};
+use blobs::{EncryptionConfig, MasterKey, OpenError};
 use domain::BlobStore;
 
 use crate::config::Config;
@@ -26,5 +27,21 @@ pub fn encryption_config(config: &Config) -> anyhow::Result<EncryptionConfig> {
 }
 
 pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
-    Ok(blobs::open(&config.blob_url, encryption_config(config)?).await?)
+    blobs::open(
+        &config.blob_url,
+        &config.key_url,
+        encryption_config(config)?,
+    )
+    .await
+    .map_err(name_the_key_url)
+}
+
+/// A key-store failure names its own setting, not only the blob URL.
+fn name_the_key_url(err: OpenError) -> anyhow::Error {
+    match err {
+        OpenError::KeyStore(_) => {
+            anyhow::Error::new(err).context("IMAGE_SERVICE_KEY_URL: cannot open the key store")
+        }
+        other => other.into(),
+    }
 }

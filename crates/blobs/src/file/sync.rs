@@ -56,13 +56,24 @@ pub(crate) fn write_atomic(
 ) -> io::Result<bool> {
     let target = resolve(root, key)?;
     let dir = target.parent().unwrap_or(root).to_path_buf();
-    let created_dirs = !dir.exists();
-    fs::create_dir_all(&dir)?;
-    // Re-check: the directories may have been created (or swapped) just now.
-    resolve(root, key)?;
-
+    let mut created_dirs = !dir.exists();
     let temp = dir.join(format!("{TEMP_PREFIX}{}", random_suffix()?));
-    let result = write_temp(&temp, bytes).and_then(|()| {
+    let mut attempt = 0;
+    let created = loop {
+        fs::create_dir_all(&dir)?;
+        // Re-check: the directories may have been created (or swapped) just now.
+        resolve(root, key)?;
+        match write_temp(&temp, bytes) {
+            // A concurrent `remove` pruned the (then empty) directory; once the
+            // temp file is in it, it is no longer empty and stays.
+            Err(e) if e.kind() == ErrorKind::NotFound && attempt < 3 => {
+                attempt += 1;
+                created_dirs = true;
+            }
+            other => break other,
+        }
+    };
+    let result = created.and_then(|()| {
         if replace {
             fs::rename(&temp, &target).map(|()| true)
         } else {
@@ -126,9 +137,31 @@ pub(crate) fn read(root: &Path, key: &BlobKey) -> io::Result<Option<Vec<u8>>> {
 pub(crate) fn remove(root: &Path, key: &BlobKey) -> io::Result<()> {
     let path = resolve(root, key)?;
     match fs::remove_file(&path) {
-        Ok(()) => sync_dir(path.parent().unwrap_or(root)),
+        Ok(()) => {
+            let dir = path.parent().unwrap_or(root);
+            sync_dir(dir)?;
+            prune_empty_dirs(root, dir);
+            Ok(())
+        }
         Err(e) if is_missing(&e) => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+/// Removes `dir` and then its parents, up to (not including) `root`, while they
+/// are empty: directories are named after users (`images/{user}/`), so an
+/// erased user's name must not outlive their last object. Best effort; a
+/// directory a concurrent write has just put something in is not empty, and
+/// one it is about to use is created again (see `write_atomic`).
+fn prune_empty_dirs(root: &Path, dir: &Path) {
+    let mut current = Some(dir);
+    while let Some(dir) = current.filter(|d| *d != root && d.starts_with(root)) {
+        if fs::remove_dir(dir).is_err() {
+            return;
+        }
+        let parent = dir.parent().unwrap_or(root);
+        let _ = sync_dir(parent);
+        current = Some(parent);
     }
 }
 

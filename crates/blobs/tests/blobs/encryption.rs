@@ -16,9 +16,12 @@ fn master(byte: u8) -> MasterKey {
     MasterKey::from_bytes(&[byte; 32]).unwrap()
 }
 
+/// Keys beside the blobs, under `keys/` (the S3 and memory default, and the
+/// layout before key stores existed).
 fn store_over(inner: &Arc<MemoryBlobStore>, current: u8, previous: &[u8]) -> EncryptedBlobStore {
     let inner: Arc<dyn RawBlobStore> = inner.clone();
     EncryptedBlobStore::new(
+        inner.clone(),
         inner,
         Keyring::new(
             master(current),

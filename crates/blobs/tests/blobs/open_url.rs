@@ -12,7 +12,8 @@ use blobs::{EncryptionConfig, KeyFileError, MasterKey, OpenError, open, open_enc
 async fn file_urls_are_encrypted_with_a_generated_key() {
     let data = tempfile::tempdir().unwrap();
     let url = format!("file://{}/blobs", data.path().display());
-    let store = open(&url, EncryptionConfig::in_data_dir(data.path()))
+    let key_url = format!("file://{}/keys", data.path().display());
+    let store = open(&url, &key_url, EncryptionConfig::in_data_dir(data.path()))
         .await
         .unwrap();
     let key = BlobKey::parse("images/alice/a.webp").unwrap();
@@ -23,6 +24,13 @@ async fn file_urls_are_encrypted_with_a_generated_key() {
 
     let on_disk = std::fs::read(data.path().join("blobs/images/alice/a.webp")).unwrap();
     assert!(on_disk.starts_with(b"ISEB"));
+    // The wrapped data key is in the key dir, a sibling: none in the blob dir.
+    assert!(!data.path().join("blobs/keys").exists());
+    let keys: Vec<_> = std::fs::read_dir(data.path().join("keys/alice"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(keys.len() == 1 && keys[0].ends_with(".key"), "{keys:?}");
     assert!(!on_disk.windows(5).any(|w| w == b"plain"));
     let key_file = data.path().join("encryption.key");
     assert_eq!(
@@ -31,7 +39,7 @@ async fn file_urls_are_encrypted_with_a_generated_key() {
     );
 
     // A restart loads the same key and reads the blob back.
-    let reopened = open(&url, EncryptionConfig::in_data_dir(data.path()))
+    let reopened = open(&url, &key_url, EncryptionConfig::in_data_dir(data.path()))
         .await
         .unwrap();
     assert_eq!(
@@ -51,24 +59,55 @@ async fn file_urls_are_encrypted_with_a_generated_key() {
 #[tokio::test]
 async fn memory_and_bad_urls() {
     let config = EncryptionConfig::with_key(MasterKey::from_bytes(&[9; 32]).unwrap());
-    open("memory://", config.clone())
+    open("memory://", "memory://", config.clone())
         .await
         .unwrap()
         .ping()
         .await
         .unwrap();
     assert!(
-        matches!(open("ftp://x", config.clone()).await, Err(OpenError::UnsupportedScheme(s)) if s == "ftp")
+        matches!(open("ftp://x", "memory://", config.clone()).await, Err(OpenError::UnsupportedScheme(s)) if s == "ftp")
     );
     assert!(matches!(
-        open("file://", config.clone()).await,
+        open("file://", "memory://", config.clone()).await,
         Err(OpenError::InvalidUrl(..))
     ));
     assert!(matches!(
-        open("nonsense", config.clone()).await,
+        open("nonsense", "nonsense", config.clone()).await,
         Err(OpenError::InvalidUrl(..))
     ));
-    assert!(open_encrypted("memory://", config).await.is_ok());
+    assert!(
+        open_encrypted("memory://", "memory://", config.clone())
+            .await
+            .is_ok()
+    );
+    // A bad key URL is reported as the key store's.
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/blobs", data.path().display());
+    for bad in ["ftp://x", "file://", "nonsense"] {
+        let err = open(&url, bad, config.clone()).await.err().unwrap();
+        assert!(matches!(err, OpenError::KeyStore(_)), "{bad}: {err:?}");
+        assert!(err.to_string().starts_with("key store: "), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_url_naming_the_blob_dir_keeps_keys_beside_the_blobs() {
+    let data = tempfile::tempdir().unwrap();
+    let config = EncryptionConfig::with_key(MasterKey::from_bytes(&[9; 32]).unwrap());
+    let url = format!("file://{}/blobs", data.path().display());
+    // Spelled differently, same directory: still the legacy `keys/` layout,
+    // never key files scattered at the root of the blob dir.
+    let same = format!("file://{}/blobs/", data.path().display());
+    let store = open(&url, &same, config).await.unwrap();
+    let key = BlobKey::parse("images/alice/a.webp").unwrap();
+    store.put(&key, Bytes::from_static(b"x")).await.unwrap();
+    assert!(data.path().join("blobs/keys/alice").is_dir());
+    assert!(!data.path().join("blobs/alice").exists());
+    assert_eq!(
+        store.get(&key).await.unwrap().unwrap(),
+        Bytes::from_static(b"x")
+    );
 }
 
 #[tokio::test]
@@ -77,7 +116,7 @@ async fn broken_key_file_names_the_file_not_the_key() {
     let secret = base64::engine::general_purpose::STANDARD.encode([5u8; 31]);
     std::fs::write(data.path().join("encryption.key"), &secret).unwrap();
     let url = format!("file://{}/blobs", data.path().display());
-    let err = open(&url, EncryptionConfig::in_data_dir(data.path()))
+    let err = open(&url, &url, EncryptionConfig::in_data_dir(data.path()))
         .await
         .err()
         .unwrap();

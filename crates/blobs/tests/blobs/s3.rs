@@ -99,8 +99,13 @@ async fn s3_store_conforms() {
 #[tokio::test]
 async fn encrypted_s3_store_conforms() {
     let Some(target) = target() else { return };
+    // Keys beside the blobs (the S3 default) under `keys/`.
     let inner: Arc<dyn RawBlobStore> = s3_store(target);
-    suite::run(&EncryptedBlobStore::new(inner, keyring(3)), Shredding::Yes).await;
+    suite::run(
+        &EncryptedBlobStore::new(inner.clone(), inner, keyring(3)),
+        Shredding::Yes,
+    )
+    .await;
 }
 
 #[tokio::test]

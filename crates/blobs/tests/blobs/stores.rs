@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use blobs::{EncryptedBlobStore, FileBlobStore, Keyring, MasterKey, MemoryBlobStore};
+use blobs::{EncryptedBlobStore, FileBlobStore, Keyring, MasterKey, MemoryBlobStore, RawBlobStore};
 
 use crate::suite::{self, Shredding};
 
@@ -22,14 +22,42 @@ async fn file_store_conforms() {
 }
 
 #[tokio::test]
-async fn encrypted_file_store_conforms() {
+async fn encrypted_file_store_with_a_key_dir_conforms() {
     let dir = tempfile::tempdir().unwrap();
-    let inner = Arc::new(FileBlobStore::new(dir.path()).unwrap());
-    suite::run(&EncryptedBlobStore::new(inner, keyring(1)), Shredding::Yes).await;
+    let blobs: Arc<dyn RawBlobStore> =
+        Arc::new(FileBlobStore::new(dir.path().join("blobs")).unwrap());
+    let keys: Arc<dyn RawBlobStore> =
+        Arc::new(FileBlobStore::new(dir.path().join("keys")).unwrap());
+    suite::run(
+        &EncryptedBlobStore::new(blobs, keys, keyring(1)),
+        Shredding::Yes,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn encrypted_file_store_with_keys_inside_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner: Arc<dyn RawBlobStore> = Arc::new(FileBlobStore::new(dir.path()).unwrap());
+    suite::run(
+        &EncryptedBlobStore::new(inner.clone(), inner, keyring(1)),
+        Shredding::Yes,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn encrypted_memory_store_conforms() {
-    let inner = Arc::new(MemoryBlobStore::new());
-    suite::run(&EncryptedBlobStore::new(inner, keyring(1)), Shredding::Yes).await;
+    let blobs: Arc<dyn RawBlobStore> = Arc::new(MemoryBlobStore::new());
+    let keys: Arc<dyn RawBlobStore> = Arc::new(MemoryBlobStore::new());
+    suite::run(
+        &EncryptedBlobStore::new(blobs.clone(), keys, keyring(1)),
+        Shredding::Yes,
+    )
+    .await;
+    suite::run(
+        &EncryptedBlobStore::new(blobs.clone(), blobs, keyring(1)),
+        Shredding::Yes,
+    )
+    .await;
 }

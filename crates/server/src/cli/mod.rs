@@ -123,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = store.rotate().await?;
             println!(
                 "{} users: {} re-wrapped, {} already current, {} unreadable",
+                &config.key_url,
                 report.users, report.rewrapped, report.already_current, report.unreadable
             );
             anyhow::ensure!(

@@ -93,6 +93,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub metadata_url: String,
     pub blob_url: String,
+    /// Where wrapped data keys live: apart from the blobs, so a copy of the
+    /// blob store holds no key (crypto-shredding then holds against backups).
+    pub key_url: String,
     pub redis_url: Option<String>,
     pub auth: AuthConfig,
     pub cors_origins: Vec<String>,
@@ -115,6 +118,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "data_dir",
     "metadata_url",
     "blob_url",
+    "key_url",
     "redis_url",
     "auth_issuer",
     "auth_audience",

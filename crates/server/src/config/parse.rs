@@ -1,7 +1,7 @@
 //! Turning raw strings into the typed `Config`, key by key.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         .map(str::to_owned)
         .unwrap_or_else(|| format!("file://{}", data_dir.join("blobs").display()));
     check_scheme("blob_url", &blob_url, &["file://", "s3://", "memory://"])?;
+    let key_url = key_url(src, &data_dir, &blob_url)?;
 
     let tls_cert = src.get("tls_cert").map(PathBuf::from);
     let tls_key = src.get("tls_key").map(PathBuf::from);
@@ -57,6 +58,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         admin_listen: addr(src, "admin_listen", "127.0.0.1:9090")?,
         metadata_url,
         blob_url,
+        key_url,
         redis_url: src
             .get("redis_url")
             .filter(|s| !s.is_empty())
@@ -147,6 +149,27 @@ fn cors_origins(src: &Source) -> Result<Vec<String>, ConfigError> {
         }
     }
     Ok(origins)
+}
+
+/// Wrapped data keys: `<data>/keys` (a sibling of the blob dir, not inside it)
+/// for file blobs; the blob store itself (under `keys/`) for S3 and memory,
+/// unless configured.
+fn key_url(src: &Source, data_dir: &Path, blob_url: &str) -> Result<String, ConfigError> {
+    let key_url = match src.get("key_url").filter(|s| !s.is_empty()) {
+        Some(url) => url.to_owned(),
+        None if blob_url.starts_with("file://") => {
+            format!("file://{}", data_dir.join("keys").display())
+        }
+        None => blob_url.to_owned(),
+    };
+    check_scheme("key_url", &key_url, &["file://", "s3://", "memory://"])?;
+    if key_url.starts_with("memory://") && !blob_url.starts_with("memory://") {
+        return Err(ConfigError::new(
+            "key_url",
+            "memory:// would lose every data key (and so every blob) on restart; use file:// or s3://",
+        ));
+    }
+    Ok(key_url)
 }
 
 fn check_scheme(key: &str, value: &str, schemes: &[&str]) -> Result<(), ConfigError> {
@@ -257,4 +280,37 @@ fn previous_keys(src: &Source) -> Result<Vec<Secret>, ConfigError> {
             },
         )
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars = vars
+            .iter()
+            .map(|(k, v)| (format!("IMAGE_SERVICE_{k}"), (*v).to_owned()));
+        config(&Source::from_parts(vars, None).unwrap())
+    }
+
+    #[test]
+    fn key_url_defaults_beside_file_blobs_and_into_other_stores() {
+        let c = parsed(&[("DATA_DIR", "/srv/img")]).unwrap();
+        assert_eq!(c.blob_url, "file:///srv/img/blobs");
+        assert_eq!(c.key_url, "file:///srv/img/keys");
+        let c = parsed(&[("DATA_DIR", "/srv/img"), ("BLOB_URL", "file:///mnt/b")]).unwrap();
+        assert_eq!(c.key_url, "file:///srv/img/keys");
+        let s3 = "s3://bucket?region=eu-west-1";
+        assert_eq!(parsed(&[("BLOB_URL", s3)]).unwrap().key_url, s3);
+        assert_eq!(
+            parsed(&[("BLOB_URL", "memory://")]).unwrap().key_url,
+            "memory://"
+        );
+        let c = parsed(&[("BLOB_URL", s3), ("KEY_URL", "s3://keys-bucket")]).unwrap();
+        assert_eq!(c.key_url, "s3://keys-bucket");
+        for bad in ["ftp://x", "keys", "memory://"] {
+            let err = parsed(&[("KEY_URL", bad)]).unwrap_err();
+            assert_eq!(err.key, "IMAGE_SERVICE_KEY_URL", "{bad}");
+        }
+    }
 }

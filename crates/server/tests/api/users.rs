@@ -1,9 +1,17 @@
-//! GDPR: erasure (self or admin, idempotent, nothing left behind) and export.
+//! GDPR: erasure (self or admin, idempotent, nothing left behind, backups of
+//! the blob dir stay sealed) and export.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use blobs::{EncryptedBlobStore, FileBlobStore, Keyring, MasterKey, RawBlobStore};
+use domain::BlobStore;
+use domain::ids::{ImageId, UserId};
+use domain::keys::{BlobKey, Variant};
 use serde_json::Value;
 
 use crate::images::walk;
-use crate::support::{assert_error, spawn_app};
+use crate::support::{TestApp, assert_error, spawn_app};
 
 #[tokio::test]
 async fn erasure_removes_everything_of_the_user_and_only_theirs() {
@@ -131,4 +139,236 @@ async fn export_returns_all_metadata_with_signed_urls() {
         "NOT_AUTHORIZED",
     )
     .await;
+}
+
+/// Alice's `sub`: distinctive, so finding its bytes anywhere means it is hers.
+const ALICE: &str = "alice-gdpr-5e0c9a71";
+/// Text only alice's images and albums hold (titles, descriptions, tags).
+const MARKER: &str = "zqxmarker";
+
+/// `cp -r from to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file *and directory* under `dir`.
+fn entries_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(entries_under(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// The service's own encryption over `blob_dir`, with the data keys of `data/keys`.
+fn service_store(app: &TestApp, blob_dir: &Path) -> EncryptedBlobStore {
+    let master = MasterKey::load_or_generate(&app.data_dir()).unwrap();
+    let blobs: Arc<dyn RawBlobStore> = Arc::new(FileBlobStore::new(blob_dir).unwrap());
+    let keys: Arc<dyn RawBlobStore> =
+        Arc::new(FileBlobStore::new(app.data_dir().join("keys")).unwrap());
+    EncryptedBlobStore::new(blobs, keys, Keyring::new(master, vec![]))
+}
+
+/// Where `needle` occurs in `haystack`.
+fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {
+    haystack
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Whether the bytes around an occurrence of alice's id are an audit record:
+/// the `target` of the erasure (`user:{id}`), the `actor` column (followed by
+/// the action, `image.create`…), or the actor index (followed by an audit
+/// event's ULID, which is none of her image ids). Her image and album rows and
+/// their indexes are followed by an album id, a title or one of her image ids.
+fn is_audit(bytes: &[u8], at: usize, len: usize, image_ids: &[String]) -> bool {
+    let before = &bytes[at.saturating_sub(5)..at];
+    let after = &bytes[at + len..bytes.len().min(at + len + 26)];
+    let action = {
+        let word = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_lowercase()).count();
+        let first = word(after);
+        first > 0 && after.get(first) == Some(&b'.') && word(&after[first + 1..]) > 0
+    };
+    let ulid = after.len() == 26
+        && after
+            .iter()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    before == b"user:" || action || (ulid && !image_ids.iter().any(|id| id.as_bytes() == after))
+}
+
+#[tokio::test]
+async fn erasure_leaves_nothing_of_the_user_and_old_blob_copies_stay_sealed() {
+    let app = spawn_app().await;
+    let data = app.data_dir();
+    let alice = app.token(ALICE);
+    let marked = |what: &str| format!("{MARKER}-{what}");
+    let response = app
+        .post_json(
+            "/albums",
+            &alice,
+            serde_json::json!({ "title": marked("album"), "description": marked("album-text") }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let album: Value = response.json().await.unwrap();
+    let (title, description, alt, tag) = (
+        marked("title"),
+        marked("description"),
+        marked("alt"),
+        marked("tag"),
+    );
+    let image = app
+        .upload_ok(
+            &alice,
+            &[
+                ("albumId", album["id"].as_str().unwrap()),
+                ("title", &title),
+                ("description", &description),
+                ("altText", &alt),
+                ("tags", &tag),
+            ],
+        )
+        .await;
+    let other = app.upload_ok(&alice, &[("title", &title)]).await;
+    let bob = app.token("bob");
+    let bobs = app.upload_ok(&bob, &[]).await;
+    let image_ids: Vec<String> = [&image, &other]
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    let segment = UserId::new(ALICE).unwrap().storage_segment();
+    let display = |id: &str| {
+        BlobKey::for_variant(
+            &UserId::new(ALICE).unwrap(),
+            id.parse::<ImageId>().unwrap(),
+            Variant::Display,
+        )
+    };
+    let served = app
+        .get(&format!("/images/{}/file", image_ids[0]), &alice)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    // A backup of the blob dir, taken before the erasure. It holds no data key,
+    // and today it opens with the service's keys.
+    assert!(
+        data.join("keys").join(&segment).is_dir(),
+        "her data key is in data/keys"
+    );
+    let backup = app.dir.path().join("backup-of-blobs");
+    copy_dir(&data.join("blobs"), &backup);
+    assert!(
+        entries_under(&backup)
+            .iter()
+            .all(|p| !p.to_string_lossy().ends_with(".key")),
+        "data keys inside the blob dir"
+    );
+    assert_eq!(
+        service_store(&app, &backup)
+            .get(&display(&image_ids[0]))
+            .await
+            .unwrap()
+            .unwrap(),
+        served
+    );
+
+    let admin = app.token_as("root-admin", "admin");
+    let response = app
+        .delete(&format!("/users/{ALICE}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            body["deletedImages"].as_u64(),
+            body["deletedAlbums"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+
+    // (a) Nothing under data/ (blobs, keys, anything) is named after her.
+    let named: Vec<_> = entries_under(&data)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(&segment))
+        .collect();
+    assert!(named.is_empty(), "{named:?}");
+
+    // (b) No byte of the metadata files (db, -wal, -shm) holds her images or
+    // albums: neither their text nor her id, except in the audit trail.
+    let mut audit_mentions = 0;
+    for path in entries_under(&data) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("metadata.db") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let text = find_all(&bytes, MARKER.as_bytes());
+        assert!(text.is_empty(), "{name}: her image/album text at {text:?}");
+        for at in find_all(&bytes, ALICE.as_bytes()) {
+            assert!(
+                is_audit(&bytes, at, ALICE.len(), &image_ids),
+                "{name}: her id at {at}, not in an audit record: {:?}",
+                String::from_utf8_lossy(&bytes[at.saturating_sub(40)..bytes.len().min(at + 80)])
+            );
+            audit_mentions += 1;
+        }
+    }
+    eprintln!("alice's id is still in {audit_mentions} audit byte ranges (actor/target)");
+
+    // The backup no longer opens with the service's keys: crypto-shredded.
+    for id in &image_ids {
+        match service_store(&app, &backup).get(&display(id)).await {
+            Err(_) | Ok(None) => {}
+            Ok(Some(bytes)) => panic!(
+                "a pre-erasure copy of {id} still decrypts: {} bytes",
+                bytes.len()
+            ),
+        }
+    }
+    // Bob is untouched, in the service and in the backup.
+    let bob_id = bobs["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/images/{bob_id}"), &bob)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let bob_key = BlobKey::for_variant(
+        &UserId::new("bob").unwrap(),
+        bob_id.parse::<ImageId>().unwrap(),
+        Variant::Display,
+    );
+    assert!(
+        service_store(&app, &backup)
+            .get(&bob_key)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
