@@ -210,3 +210,76 @@ async fn tokens_never_reach_the_log() {
     assert!(!logs.contains(signature));
     assert!(!logs.contains("forged.token.value"));
 }
+
+/// At debug level, after uploads, signed-URL fetches (good, tampered and
+/// expired-looking), forged tokens and errors: no bearer token, token
+/// signature, URL signature or configured key appears anywhere in the output.
+#[tokio::test]
+async fn no_token_key_or_url_signature_reaches_the_log_even_at_debug() {
+    use base64::Engine as _;
+    let encryption_key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let signing_key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let app = crate::support::spawn_with(&[
+        ("IMAGE_SERVICE_LOG", "debug"),
+        ("IMAGE_SERVICE_ENCRYPTION_KEY", &encryption_key),
+        ("IMAGE_SERVICE_URL_SIGNING_KEY", &signing_key),
+    ])
+    .await;
+    let token = app.token("alice");
+    let image = app.upload_ok(&token, &[("title", "secret-free")]).await;
+    let display = image["urls"]["display"].as_str().unwrap().to_owned();
+    let url_signature = display.rsplit('.').next().unwrap().to_owned();
+    assert!(url_signature.len() >= 20, "a signature part: {display}");
+
+    let ok = app.client.get(app.url(&display)).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let mut tampered = display.clone();
+    tampered.pop();
+    tampered.push(if display.ends_with('A') { 'B' } else { 'A' });
+    let refused = app.client.get(app.url(&tampered)).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let id = image["id"].as_str().unwrap();
+    let patched = app
+        .patch_json(
+            &format!("/images/{id}"),
+            &token,
+            serde_json::json!({"title": "t", "version": 1}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let _ = app
+        .get(
+            "/images",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+        )
+        .send()
+        .await
+        .unwrap();
+    let _ = app
+        .get(&format!("/images/{id}"), &format!("{token}x"))
+        .send()
+        .await
+        .unwrap();
+
+    // Give the log threads a moment to drain what the service wrote.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let logs = app.logs();
+    assert!(logs.contains("\"requestId\""), "access log lines exist");
+    let token_signature = token.rsplit('.').next().unwrap();
+    for (what, secret) in [
+        ("bearer token", token.as_str()),
+        ("token signature", token_signature),
+        ("URL signature", url_signature.as_str()),
+        (
+            "tampered URL signature",
+            tampered.rsplit('.').next().unwrap(),
+        ),
+        ("forged token signature", "c2lnbmF0dXJl"),
+        ("encryption key", encryption_key.as_str()),
+        ("URL signing key", signing_key.as_str()),
+    ] {
+        assert!(!logs.contains(secret), "the {what} reached the log");
+    }
+}
