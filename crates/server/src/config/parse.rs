@@ -17,9 +17,9 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
     if data_dir.as_os_str().is_empty() {
         return Err(ConfigError::new("data_dir", "must not be empty"));
     }
+    // A PostgreSQL URL may hold a password: a secret, so `_FILE` works too.
     let metadata_url = src
-        .get("metadata_url")
-        .map(str::to_owned)
+        .secret("metadata_url")?
         .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("metadata.db").display()));
     check_scheme(
         "metadata_url",
@@ -59,10 +59,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         metadata_url,
         blob_url,
         key_url,
-        redis_url: src
-            .get("redis_url")
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
+        redis_url: src.secret("redis_url")?.filter(|s| !s.is_empty()),
         auth: auth(src)?,
         cors_origins: cors_origins(src)?,
         tls_cert,
@@ -312,5 +309,20 @@ mod tests {
             let err = parsed(&[("KEY_URL", bad)]).unwrap_err();
             assert_eq!(err.key, "IMAGE_SERVICE_KEY_URL", "{bad}");
         }
+    }
+
+    #[test]
+    fn file_indirection_is_for_secrets_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pg");
+        std::fs::write(&path, "postgres://app:pw@db/images\n").unwrap();
+        let path = path.display().to_string();
+        let c = parsed(&[("METADATA_URL_FILE", &path)]).unwrap();
+        assert_eq!(c.metadata_url, "postgres://app:pw@db/images");
+        let c = parsed(&[("REDIS_URL_FILE", &path)]).unwrap();
+        assert!(c.redis_url.is_some());
+        // Not a secret: `_FILE` would otherwise be silently ignored.
+        let err = parsed(&[("LISTEN_FILE", &path)]).unwrap_err();
+        assert_eq!(err.key, "IMAGE_SERVICE_LISTEN_FILE");
     }
 }

@@ -9,6 +9,16 @@ use super::ConfigError;
 
 const PREFIX: &str = "IMAGE_SERVICE_";
 
+/// Settings that may hold credentials, so may be given as `X_FILE` (spec 2).
+/// `_FILE` on any other setting is refused as unknown rather than ignored.
+pub const SECRET_KEYS: &[&str] = &[
+    "encryption_key",
+    "encryption_previous_keys",
+    "url_signing_key",
+    "metadata_url",
+    "redis_url",
+];
+
 /// Raw string values by key (`listen`, `auth_issuer`, …); environment wins.
 pub struct Source {
     env: BTreeMap<String, String>,
@@ -68,8 +78,10 @@ impl Source {
             .chain(self.file.keys())
             .map(String::as_str)
             .filter(move |k| {
-                let base = k.strip_suffix("_file").unwrap_or(k);
-                !known.contains(k) && !known.contains(&base)
+                let secret_file = k
+                    .strip_suffix("_file")
+                    .is_some_and(|base| SECRET_KEYS.contains(&base));
+                !known.contains(k) && !secret_file
             })
     }
 }
