@@ -11,7 +11,8 @@ pub struct AuditEvent {
     pub id: String,
     pub at: DateTime<Utc>,
     pub request_id: String,
-    /// The acting user's id, or `anonymous`.
+    /// The acting user's id, `anonymous`, or `erased` once GDPR erasure
+    /// redacted it (`audit_chain::REDACTED`).
     pub actor: String,
     pub action: String,
     pub target: Option<String>,

@@ -5,6 +5,7 @@
 
 pub mod album;
 pub mod audit;
+pub mod audit_chain;
 pub mod fields;
 pub mod ids;
 pub mod image;
@@ -14,7 +15,9 @@ pub mod ports;
 
 pub use album::AlbumRecord;
 pub use audit::{AuditEvent, AuditFilter};
+pub use audit_chain::{ChainBreak, ChainVerifier, ChainedAuditEvent, EventSeal, FieldSeal};
 pub use ids::{AlbumId, ImageId, UserId};
 pub use image::{ImageRecord, OriginalInfo, VariantInfo};
+pub use page::ScanPage;
 pub use page::{AlbumCursor, PageRequest, SortOrder};
 pub use ports::{BlobStore, MetadataStore, StoreError, StoreResult};

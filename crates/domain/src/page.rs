@@ -30,3 +30,14 @@ pub struct AlbumCursor {
     pub created_at: DateTime<Utc>,
     pub id: AlbumId,
 }
+
+/// One page of a walk over a whole store, every user's rows (for
+/// `image-service migrate-storage`). Items come in the store's own order;
+/// `next` is an opaque cursor for the following page, `None` once the walk is
+/// done. A page may hold fewer than `limit` items, or none, and still have a
+/// `next` (a DynamoDB scan filters after it reads).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanPage<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}

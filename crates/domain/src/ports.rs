@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 
 use crate::album::AlbumRecord;
 use crate::audit::{AuditEvent, AuditFilter};
+use crate::audit_chain::ChainedAuditEvent;
 use crate::ids::{AlbumId, ImageId, UserId};
 use crate::image::ImageRecord;
 use crate::keys::BlobKey;
-use crate::page::{AlbumCursor, PageRequest};
+use crate::page::{AlbumCursor, PageRequest, ScanPage};
 
 /// Why a store operation failed, mapped on purpose to HTTP by the server.
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +69,41 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// their version goes up by one). Returns whether a row was deleted.
     async fn delete_album(&self, id: AlbumId, now: DateTime<Utc>) -> StoreResult<bool>;
 
-    /// Appends one event; the audit trail is never updated or deleted.
+    /// Every user's images, a page at a time, for `migrate-storage`: no index
+    /// serves this, so it may be a full scan. `cursor` is the previous page's
+    /// `next` (`None` to start).
+    async fn list_all_images(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<ScanPage<ImageRecord>>;
+    /// Every user's albums, as `list_all_images`.
+    async fn list_all_albums(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<ScanPage<AlbumRecord>>;
+
+    /// Appends one event; the audit trail is never updated or deleted, except
+    /// by `redact_audit_of`.
+    ///
+    /// The event is chained (`audit_chain`): it gets the next `seq` and is
+    /// stored with the hash of the event before it. Concurrent appenders, in
+    /// this process or in other replicas, never fork the chain: a writer that
+    /// loses the race for a `seq` reads the new head and tries again.
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Chained events with `seq > after_seq`, in `seq` order, at most `limit`
+    /// (for `image-service audit verify`). Events stored before the chain
+    /// existed have no `seq` and are not returned.
+    async fn audit_chain(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedAuditEvent>>;
+    /// GDPR erasure of `user` from the audit trail, the one change the trail
+    /// allows. Every event whose actor is `user` or whose target is
+    /// `user:<id>` gets that actor and/or target replaced by
+    /// `audit_chain::REDACTED`, its changes removed, and the salts of those
+    /// fields deleted; `seq`, the hashes and the commitments stay, so the
+    /// chain still verifies. Returns how many events were redacted
+    /// (0 when run again).
+    async fn redact_audit_of(&self, user: &UserId) -> StoreResult<u64>;
     /// Events matching `filter`, in id (time) order; the cursor is an event id.
     async fn list_audit(
         &self,

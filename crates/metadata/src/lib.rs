@@ -1,6 +1,7 @@
 //! Image Service metadata stores: SQLite (the embedded default), PostgreSQL and DynamoDB,
 //! all behind `domain::MetadataStore` and chosen by URL at start-up.
 
+mod chain;
 mod dynamodb;
 mod error;
 mod postgres;

@@ -7,9 +7,24 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::OpenError;
 use crate::sql::exec::impl_sql_exec;
+use crate::sql::retry::Policy;
 
-/// A request waits this long for a free connection before answering 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one attempt waits for a connection: a free one from the pool, or
+/// a new one (sqlx keeps reconnecting while the server refuses, until this
+/// runs out). Short, so a server that is down is an error in seconds, not a
+/// hang; under load a retry (`RETRY`) waits again.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Three tries in at most 5 s in all. A server that is down costs a full
+/// `ACQUIRE_TIMEOUT` per try, so it gets two (2 s + ≤ 100 ms + 2 s) and
+/// the request answers 503 `UNAVAILABLE` after about 4 s, far inside the
+/// 60 s request timeout and under a client's patience; a fault that fails
+/// fast (a connection the restart killed, a serialization failure or a
+/// deadlock) gets all three, 100 ms and 200 ms apart at most.
+const RETRY: Policy = Policy {
+    attempts: 3,
+    budget: Duration::from_secs(5),
+    slowest_attempt: ACQUIRE_TIMEOUT,
+};
 /// Per replica; PostgreSQL's default `max_connections` of 100 then fits ~9 replicas.
 const MAX_CONNECTIONS: u32 = 10;
 
@@ -18,7 +33,7 @@ pub(crate) struct PgExec {
     pool: PgPool,
 }
 
-impl_sql_exec!(PgExec, sqlx::Postgres);
+impl_sql_exec!(PgExec, sqlx::Postgres, RETRY);
 
 /// Names the server without its password, for error messages.
 fn describe(options: &PgConnectOptions) -> String {

@@ -6,20 +6,43 @@
 //! refusals) are logged at once and persisted through a bounded queue, so a
 //! flood of refused requests cannot turn into a flood of synchronous writes;
 //! if the queue is full the event is still in the log and the drop is counted.
+//!
+//! The store chains the events (`domain::audit_chain`): each append claims
+//! the next sequence number at the chain head, and a writer that loses that
+//! race retries. This process's appends take turns (`Turn`), so they never
+//! race each other and only replicas do; a turn is waited for briefly, so a
+//! slow store cannot queue every request behind one append.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::{AuditEvent, MetadataStore};
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::http::context;
 
 const SECURITY_QUEUE: usize = 4096;
+/// How long an append waits for this process's previous one before going
+/// ahead anyway (the store stays correct, it just retries more).
+const TURN_WAIT: Duration = Duration::from_millis(500);
+/// How long `flush` waits for the security queue to drain.
+const FLUSH_WAIT: Duration = Duration::from_secs(5);
+
+/// One append at a time from this process.
+type Turn = Arc<Mutex<()>>;
 
 pub struct AuditLog {
     store: Arc<dyn MetadataStore>,
-    security: mpsc::Sender<AuditEvent>,
+    security: mpsc::Sender<Queued>,
+    turn: Turn,
+}
+
+/// What the security queue carries.
+enum Queued {
+    Event(AuditEvent),
+    /// Answered once everything queued before it is persisted.
+    Flush(oneshot::Sender<()>),
 }
 
 pub struct Entry<'a> {
@@ -33,14 +56,24 @@ pub struct Entry<'a> {
 impl AuditLog {
     /// Starts the background writer for security events (needs a Tokio runtime).
     pub fn new(store: Arc<dyn MetadataStore>) -> Self {
-        let (security, mut queue) = mpsc::channel::<AuditEvent>(SECURITY_QUEUE);
-        let writer = store.clone();
+        let (security, mut queue) = mpsc::channel::<Queued>(SECURITY_QUEUE);
+        let turn = Turn::default();
+        let (writer, writer_turn) = (store.clone(), turn.clone());
         tokio::spawn(async move {
-            while let Some(event) = queue.recv().await {
-                persist(&*writer, &event).await;
+            while let Some(queued) = queue.recv().await {
+                match queued {
+                    Queued::Event(event) => persist(&*writer, &writer_turn, &event).await,
+                    Queued::Flush(done) => {
+                        let _ = done.send(());
+                    }
+                }
             }
         });
-        Self { store, security }
+        Self {
+            store,
+            security,
+            turn,
+        }
     }
 
     /// Records a change, persisted before returning. A failure to persist is
@@ -48,7 +81,7 @@ impl AuditLog {
     pub async fn record(&self, entry: Entry<'_>) {
         let event = build(entry);
         log(&event);
-        persist(&*self.store, &event).await;
+        persist(&*self.store, &self.turn, &event).await;
     }
 
     /// A denial or refusal: logged now, persisted in the background.
@@ -61,8 +94,23 @@ impl AuditLog {
             changes: None,
         });
         log(&event);
-        if self.security.try_send(event).is_err() {
+        if self.security.try_send(Queued::Event(event)).is_err() {
             metrics::counter!("audit_events_dropped_total").increment(1);
+        }
+    }
+
+    /// Waits (briefly) until the security events queued so far are persisted,
+    /// so that erasure redacts them too.
+    pub async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        let drained = tokio::time::timeout(FLUSH_WAIT, async {
+            if self.security.send(Queued::Flush(done)).await.is_ok() {
+                let _ = flushed.await;
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("audit security queue not drained in time");
         }
     }
 
@@ -76,7 +124,7 @@ impl AuditLog {
 fn build(entry: Entry<'_>) -> AuditEvent {
     AuditEvent {
         id: ulid::Ulid::new().to_string(),
-        at: Utc::now(),
+        at: now_micros(),
         request_id: context::request_id(),
         actor: entry.actor.to_owned(),
         action: entry.action.to_owned(),
@@ -84,6 +132,13 @@ fn build(entry: Entry<'_>) -> AuditEvent {
         outcome: entry.outcome.to_owned(),
         changes: entry.changes,
     }
+}
+
+/// Now, at the microsecond precision the stores keep (and the chain hashes),
+/// so the logged event and the stored one are the same.
+fn now_micros() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
 fn log(event: &AuditEvent) {
@@ -94,7 +149,8 @@ fn log(event: &AuditEvent) {
     );
 }
 
-async fn persist(store: &dyn MetadataStore, event: &AuditEvent) {
+async fn persist(store: &dyn MetadataStore, turn: &Mutex<()>, event: &AuditEvent) {
+    let _turn = tokio::time::timeout(TURN_WAIT, turn.lock()).await.ok();
     if let Err(err) = store.append_audit(event).await {
         metrics::counter!("store_errors_total", "store" => "metadata").increment(1);
         tracing::error!(requestId = %event.request_id, error = %err, "audit event not persisted");

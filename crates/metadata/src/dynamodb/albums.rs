@@ -34,7 +34,7 @@ where
 }
 
 impl DynamoStore {
-    async fn with_count(&self, item: &super::items::Item) -> StoreResult<AlbumRecord> {
+    pub(super) async fn with_count(&self, item: &super::items::Item) -> StoreResult<AlbumRecord> {
         let mut album: AlbumRecord = record(item)?;
         album.image_count = self.count_album(album_pk(album.id)).await?;
         Ok(album)

@@ -4,10 +4,12 @@
 //! |-------|---------------|------------|------------------------|-------------------|----------------|--------|
 //! | image | `IMAGE#<id>`  | `METADATA` | `IMAGES#USER#<user>`   | image id          | `ALBUM#<id>`   | image id |
 //! | album | `ALBUM#<id>`  | `METADATA` | `ALBUMS#USER#<user>`   | `<time>#<id>`     | –              | –      |
-//! | audit | `AUDIT#<id>`  | `METADATA` | `AUDIT`                | event id          | –              | –      |
+//! | audit | `AUDIT#CHAIN` | `<seq:020>`| `AUDIT`                | event id          | –              | –      |
+//! | audit (before the chain) | `AUDIT#<id>` | `METADATA` | `AUDIT`   | event id          | –              | –      |
 //!
 //! The record itself is the JSON in `data`; `version`, `user_id`, `album_id`
 //! and the audit filter fields are copied out for conditions and filters.
+//! Audit items are keyed by their place in the tamper-evident chain (`audit.rs`).
 
 use std::collections::HashMap;
 

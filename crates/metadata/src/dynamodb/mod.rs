@@ -7,6 +7,7 @@ mod images;
 mod items;
 mod query;
 mod retry;
+mod scan;
 mod table;
 
 use std::time::Duration;
@@ -214,6 +215,24 @@ impl MetadataStore for DynamoStore {
         DynamoStore::delete_album(self, id, now).await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn list_all_images(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<domain::ScanPage<ImageRecord>> {
+        self.scan_images(cursor, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_all_albums(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<domain::ScanPage<AlbumRecord>> {
+        self.scan_albums(cursor, limit).await
+    }
+
     #[tracing::instrument(skip_all, fields(action = %event.action))]
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         self.append(event).await
@@ -226,6 +245,20 @@ impl MetadataStore for DynamoStore {
         page: &PageRequest<String>,
     ) -> StoreResult<Vec<AuditEvent>> {
         self.audit_page(filter, page).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit_chain(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<domain::ChainedAuditEvent>> {
+        self.chain_page(after_seq, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn redact_audit_of(&self, user: &UserId) -> StoreResult<u64> {
+        self.redact(user).await
     }
 }
 

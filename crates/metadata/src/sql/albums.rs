@@ -2,7 +2,9 @@
 //! deletion that detaches the album's images in the same transaction.
 
 use chrono::{DateTime, Utc};
-use domain::{AlbumCursor, AlbumId, AlbumRecord, PageRequest, StoreError, StoreResult, UserId};
+use domain::{
+    AlbumCursor, AlbumId, AlbumRecord, PageRequest, ScanPage, StoreError, StoreResult, UserId,
+};
 
 use super::rows::micros;
 use super::{Param, Sql, SqlExec, keyset, update_refused};
@@ -72,6 +74,30 @@ pub(super) async fn list(
     sql.text = text;
     let rows = exec.fetch_albums(sql).await.map_err(store_error)?;
     rows.into_iter().map(AlbumRecord::try_from).collect()
+}
+
+/// Every user's albums in id order (the primary key serves it); the cursor
+/// is the last id of the previous page.
+pub(super) async fn list_all(
+    exec: &impl SqlExec,
+    cursor: Option<&str>,
+    limit: u32,
+) -> StoreResult<ScanPage<AlbumRecord>> {
+    let mut sql = Sql::default();
+    let mut text = format!("{SELECT} WHERE 1 = 1");
+    if let Some(after) = cursor {
+        text.push_str(&format!(" AND a.id > {}", sql.arg(Param::text(after))));
+    }
+    let holder = sql.arg(Param::int(limit.into()));
+    text.push_str(&format!(" ORDER BY a.id ASC LIMIT {holder}"));
+    sql.text = text;
+    let rows = exec.fetch_albums(sql).await.map_err(store_error)?;
+    let items = rows
+        .into_iter()
+        .map(AlbumRecord::try_from)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let next = super::next_cursor(&items, limit, |album| album.id.to_string());
+    Ok(ScanPage { items, next })
 }
 
 /// Owner and creation time are fixed at insert; `image_count` is derived.

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use domain::{AlbumId, ImageId, ImageRecord, PageRequest, StoreResult, UserId};
+use domain::{AlbumId, ImageId, ImageRecord, PageRequest, ScanPage, StoreResult, UserId};
 
 use super::rows::{IMAGE_COLUMNS, image_params};
 use super::{Param, Sql, SqlExec, keyset, update_refused};
@@ -80,6 +80,30 @@ pub(super) async fn list(
     sql.text = text;
     let rows = exec.fetch_images(sql).await.map_err(store_error)?;
     rows.into_iter().map(ImageRecord::try_from).collect()
+}
+
+/// Every user's images in id order (the primary key serves it); the cursor
+/// is the last id of the previous page.
+pub(super) async fn list_all(
+    exec: &impl SqlExec,
+    cursor: Option<&str>,
+    limit: u32,
+) -> StoreResult<ScanPage<ImageRecord>> {
+    let mut sql = Sql::default();
+    let mut text = format!("{} WHERE 1 = 1", *SELECT);
+    if let Some(after) = cursor {
+        text.push_str(&format!(" AND id > {}", sql.arg(Param::text(after))));
+    }
+    let holder = sql.arg(Param::int(limit.into()));
+    text.push_str(&format!(" ORDER BY id ASC LIMIT {holder}"));
+    sql.text = text;
+    let rows = exec.fetch_images(sql).await.map_err(store_error)?;
+    let items = rows
+        .into_iter()
+        .map(ImageRecord::try_from)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let next = super::next_cursor(&items, limit, |image| image.id.to_string());
+    Ok(ScanPage { items, next })
 }
 
 /// One conditional UPDATE, so two writers holding the same version cannot both win.

@@ -8,17 +8,20 @@ mod albums;
 mod audit;
 pub(crate) mod exec;
 mod images;
+pub(crate) mod retry;
 pub(crate) mod rows;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    AlbumCursor, AlbumId, AlbumRecord, AuditEvent, AuditFilter, ImageId, ImageRecord,
-    MetadataStore, PageRequest, SortOrder, StoreResult, UserId,
+    AlbumCursor, AlbumId, AlbumRecord, AuditEvent, AuditFilter, ChainedAuditEvent, ImageId,
+    ImageRecord, MetadataStore, PageRequest, SortOrder, StoreResult, UserId,
 };
 
+use domain::ScanPage;
+
 use crate::error::store_error;
-use rows::{AlbumRow, AuditRow, ImageRow};
+use rows::{AlbumRow, AuditRow, ChainRow, HeadRow, ImageRow};
 
 /// One bound value.
 #[derive(Clone, Debug)]
@@ -64,6 +67,8 @@ impl Sql {
 /// What an engine must do; everything else is shared.
 #[async_trait]
 pub(crate) trait SqlExec: Send + Sync + 'static {
+    /// One round trip, never retried (for `/readyz`).
+    async fn ping(&self) -> Result<(), sqlx::Error>;
     /// Runs one statement and returns the number of rows it changed.
     async fn execute(&self, sql: Sql) -> Result<u64, sqlx::Error>;
     /// Runs the statements in one transaction; each one's changed-row count.
@@ -73,6 +78,8 @@ pub(crate) trait SqlExec: Send + Sync + 'static {
     async fn fetch_images(&self, sql: Sql) -> Result<Vec<ImageRow>, sqlx::Error>;
     async fn fetch_albums(&self, sql: Sql) -> Result<Vec<AlbumRow>, sqlx::Error>;
     async fn fetch_audit(&self, sql: Sql) -> Result<Vec<AuditRow>, sqlx::Error>;
+    async fn fetch_chain(&self, sql: Sql) -> Result<Vec<ChainRow>, sqlx::Error>;
+    async fn fetch_head(&self, sql: Sql) -> Result<Vec<HeadRow>, sqlx::Error>;
 }
 
 /// The shared SQL store over an engine's executor.
@@ -94,15 +101,19 @@ fn keyset(order: SortOrder) -> (&'static str, &'static str) {
     }
 }
 
+/// The cursor after a full page of a whole-table walk (its last key); a short
+/// page is the last one.
+fn next_cursor<T>(items: &[T], limit: u32, key: impl Fn(&T) -> String) -> Option<String> {
+    (items.len() >= limit as usize)
+        .then(|| items.last().map(key))
+        .flatten()
+}
+
 #[async_trait]
 impl<E: SqlExec> MetadataStore for SqlStore<E> {
     #[tracing::instrument(skip_all)]
     async fn ping(&self) -> StoreResult<()> {
-        self.exec
-            .fetch_i64(Sql::new("SELECT CAST(1 AS BIGINT)", vec![]))
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        self.exec.ping().await.map_err(store_error)
     }
 
     #[tracing::instrument(skip_all, fields(image_id = %image.id))]
@@ -164,6 +175,24 @@ impl<E: SqlExec> MetadataStore for SqlStore<E> {
         albums::delete(&self.exec, id, now).await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn list_all_images(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<ScanPage<ImageRecord>> {
+        images::list_all(&self.exec, cursor, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_all_albums(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<ScanPage<AlbumRecord>> {
+        albums::list_all(&self.exec, cursor, limit).await
+    }
+
     #[tracing::instrument(skip_all, fields(action = %event.action))]
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         audit::append(&self.exec, event).await
@@ -176,6 +205,16 @@ impl<E: SqlExec> MetadataStore for SqlStore<E> {
         page: &PageRequest<String>,
     ) -> StoreResult<Vec<AuditEvent>> {
         audit::list(&self.exec, filter, page).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit_chain(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedAuditEvent>> {
+        audit::chain(&self.exec, after_seq, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn redact_audit_of(&self, user: &UserId) -> StoreResult<u64> {
+        audit::redact(&self.exec, user).await
     }
 }
 

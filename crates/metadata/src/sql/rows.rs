@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    AlbumRecord, AuditEvent, ImageRecord, OriginalInfo, StoreError, StoreResult, UserId,
-    VariantInfo,
+    AlbumRecord, AuditEvent, ChainedAuditEvent, EventSeal, FieldSeal, ImageRecord, OriginalInfo,
+    StoreError, StoreResult, UserId, VariantInfo,
 };
 
 use super::Param;
@@ -83,6 +83,30 @@ pub(crate) struct AuditRow {
     target: Option<String>,
     outcome: String,
     changes: Option<String>,
+}
+
+/// One chained `audit_events` row (`seq` not null); the commitments are
+/// NULL for an event chained before migration 0003 (encoding v1).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ChainRow {
+    seq: i64,
+    prev_hash: Option<String>,
+    hash: Option<String>,
+    actor_salt: Option<String>,
+    target_salt: Option<String>,
+    changes_salt: Option<String>,
+    actor_commit: Option<String>,
+    target_commit: Option<String>,
+    changes_commit: Option<String>,
+    #[sqlx(flatten)]
+    event: AuditRow,
+}
+
+/// The newest chained row's `seq` and `hash`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct HeadRow {
+    pub(crate) seq: i64,
+    pub(crate) hash: Option<String>,
 }
 
 /// Parameters for `IMAGE_COLUMNS`, in that order.
@@ -176,6 +200,42 @@ impl TryFrom<AuditRow> for AuditEvent {
                 .map(|c| serde_json::from_str(&c))
                 .transpose()
                 .map_err(corrupt)?,
+        })
+    }
+}
+
+impl TryFrom<ChainRow> for ChainedAuditEvent {
+    type Error = StoreError;
+    fn try_from(row: ChainRow) -> StoreResult<Self> {
+        let (seq, id) = (row.seq, row.event.id.clone());
+        let event = AuditEvent::try_from(row.event)
+            .map_err(|e| corrupt(format!("audit event seq {seq} ({id}): {e}")))?;
+        // Any commitment makes it a v2 event; a missing one is then a broken
+        // link for the verifier (an empty commitment), not a v1 event.
+        let seal = match (row.actor_commit, row.target_commit, row.changes_commit) {
+            (None, None, None) => None,
+            (actor, target, changes) => Some(EventSeal {
+                actor: FieldSeal {
+                    commit: actor.unwrap_or_default(),
+                    salt: row.actor_salt,
+                },
+                target: FieldSeal {
+                    commit: target.unwrap_or_default(),
+                    salt: row.target_salt,
+                },
+                changes: FieldSeal {
+                    commit: changes.unwrap_or_default(),
+                    salt: row.changes_salt,
+                },
+            }),
+        };
+        Ok(ChainedAuditEvent {
+            seq,
+            // A missing hash is a broken link for the verifier, not an unreadable row.
+            prev_hash: row.prev_hash.unwrap_or_default(),
+            hash: row.hash.unwrap_or_default(),
+            event,
+            seal,
         })
     }
 }

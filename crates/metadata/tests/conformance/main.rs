@@ -14,6 +14,7 @@ mod dynamo;
 mod fixtures;
 mod images;
 mod paging;
+mod scan;
 
 /// Instantiates each `module::case` once per backend, as `<backend>::<case>`.
 macro_rules! conformance {
@@ -57,10 +58,16 @@ conformance! {
     paging::images_page_descending,
     paging::images_page_within_album,
     paging::albums_page_both_orders,
+    scan::list_all_walks_every_users_rows_once,
+    scan::list_all_of_an_empty_store_is_empty,
     albums::album_crud,
     albums::album_counts_images,
     albums::album_delete_detaches_images,
     audit::audit_round_trips,
     audit::audit_filters,
     audit::audit_pages_by_id,
+    audit::audit_chain_links_in_seq_order,
+    audit::audit_chain_survives_concurrent_appends,
+    audit::audit_redaction_keeps_the_chain_verifiable,
+    audit::audit_redaction_of_an_unknown_user_is_a_no_op,
 }

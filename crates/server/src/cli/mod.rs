@@ -1,8 +1,10 @@
 //! The command line (spec 10): `serve` (default), `dev-token`, `migrate`,
-//! `gc`, `check-config`, and the operator tools `rotate-key` and
-//! `bench-pipeline`.
+//! `gc`, `check-config`, and the operator tools `rotate-key`,
+//! `bench-pipeline` and `audit verify`.
 
+mod audit;
 mod gc;
+mod migrate_storage;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,6 +58,11 @@ pub enum Command {
     },
     /// Check the configuration and exit.
     CheckConfig,
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Re-wrap every user's data key under the current master key
     /// (IMAGE_SERVICE_ENCRYPTION_KEY); previous keys stay usable until it is done.
     RotateKey,
@@ -65,6 +72,19 @@ pub enum Command {
         dir: PathBuf,
         /// Images processed at once (default: one per core).
         #[arg(long, default_value_t = 0)]
+        concurrency: usize,
+    },
+    /// Copy every album, image, blob and audit event to other stores (e.g. from
+    /// the embedded SQLite + files to PostgreSQL + S3); run it again to resume.
+    MigrateStorage {
+        /// Source: METADATA_URL,BLOB_URL[,KEY_URL].
+        #[arg(long, value_name = "META,BLOBS[,KEYS]")]
+        from: migrate_storage::Target,
+        /// Destination: METADATA_URL,BLOB_URL[,KEY_URL].
+        #[arg(long, value_name = "META,BLOBS[,KEYS]")]
+        to: migrate_storage::Target,
+        /// Images copied at once.
+        #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
 }
@@ -113,9 +133,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("configuration is valid");
             Ok(())
         }
+        Command::Audit { command } => audit::run(&config, command).await,
         Command::RotateKey => {
             let store = blobs::open_encrypted(
                 &config.blob_url,
+                &config.key_url,
                 crate::storage::encryption_config(&config)?,
             )
             .await
@@ -123,7 +145,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = store.rotate().await?;
             println!(
                 "{} users: {} re-wrapped, {} already current, {} unreadable",
-                &config.key_url,
                 report.users, report.rewrapped, report.already_current, report.unreadable
             );
             anyhow::ensure!(
@@ -142,6 +163,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
+        Command::MigrateStorage {
+            from,
+            to,
+            concurrency,
+        } => migrate_storage::command(&config, &from, &to, concurrency).await,
     }
 }
 

@@ -19,6 +19,18 @@ async fn changes_and_denials_are_audited_and_queryable_by_admins() {
     app.get(&path, &app.token("mallory")).send().await.unwrap();
     app.get("/images", "forged.token.x").send().await.unwrap();
     app.delete(&path, &alice).send().await.unwrap();
+    let album = app.create_album(&alice, "Space").await;
+    let album_path = format!("/albums/{}", album["id"].as_str().unwrap());
+    let renamed = app
+        .patch_json(
+            &album_path,
+            &alice,
+            json!({ "title": "Classic Space", "version": 1 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
 
     assert_error(
         app.get("/audit", &alice).send().await.unwrap(),
@@ -67,6 +79,14 @@ async fn changes_and_denials_are_audited_and_queryable_by_admins() {
         json!({ "old": "before", "new": "after" })
     );
     assert_eq!(update["actor"], "alice");
+    let album_update = events
+        .iter()
+        .find(|e| e["action"] == "album.update")
+        .expect("album.update audited");
+    assert_eq!(
+        album_update["changes"]["title"],
+        json!({ "old": "Space", "new": "Classic Space" })
+    );
     assert_eq!(update["target"], id);
     assert!(update["requestId"].as_str().is_some_and(|r| !r.is_empty()));
     assert!(update["at"].is_string());

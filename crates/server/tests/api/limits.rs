@@ -19,7 +19,10 @@ fn header(response: &Response, name: &str) -> Option<u64> {
 /// exhausted limit.
 async fn assert_limited(response: Response, limit: u64, retry: std::ops::RangeInclusive<u64>) {
     let retry_after = header(&response, "retry-after").expect("Retry-After on a 429");
-    assert!(retry.contains(&retry_after), "Retry-After {retry_after}, expected {retry:?}");
+    assert!(
+        retry.contains(&retry_after),
+        "Retry-After {retry_after}, expected {retry:?}"
+    );
     assert_eq!(header(&response, "ratelimit-limit"), Some(limit));
     assert_eq!(header(&response, "ratelimit-remaining"), Some(0));
     assert!(header(&response, "ratelimit-reset").is_some_and(|r| r >= 1));
@@ -28,12 +31,16 @@ async fn assert_limited(response: Response, limit: u64, retry: std::ops::RangeIn
 
 /// A user id no earlier run has used: Redis keys outlive the processes.
 fn fresh_user(prefix: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
 async fn upload(app: &TestApp, token: &str) -> Response {
-    app.upload_with(token, images::jpeg(32, 24), "image/jpeg", &[]).await
+    app.upload_with(token, images::jpeg(32, 24), "image/jpeg", &[])
+        .await
 }
 
 #[tokio::test]
@@ -44,7 +51,10 @@ async fn uploads_per_user_stop_at_the_configured_count() {
         let response = upload(&app, &alice).await;
         assert_eq!(response.status(), 201);
         assert_eq!(header(&response, "ratelimit-limit"), Some(3));
-        assert_eq!(header(&response, "ratelimit-remaining"), Some(expected_remaining));
+        assert_eq!(
+            header(&response, "ratelimit-remaining"),
+            Some(expected_remaining)
+        );
         // GCRA: fully replenished a minute after the first of three.
         assert!(header(&response, "ratelimit-reset").is_some_and(|r| (1..=60).contains(&r)));
     }
@@ -57,7 +67,11 @@ async fn uploads_per_user_stop_at_the_configured_count() {
     assert_eq!(refusals[0]["actor"], "alice");
     assert_eq!(refusals[0]["target"], "user.upload");
     assert_eq!(refusals[0]["outcome"], "denied");
-    assert!(refusals[0]["requestId"].as_str().is_some_and(|id| !id.is_empty()));
+    assert!(
+        refusals[0]["requestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
 }
 
 #[tokio::test]
@@ -73,7 +87,12 @@ async fn reads_per_user_stop_at_the_count_and_reset_within_the_second() {
     let refused = read(&alice).await.unwrap();
     assert_limited(refused, 5, 1..=1).await;
     // Other routes that read count the same; other users are unaffected.
-    assert_error(app.get("/albums", &alice).send().await.unwrap(), 429, "RATE_LIMITED").await;
+    assert_error(
+        app.get("/albums", &alice).send().await.unwrap(),
+        429,
+        "RATE_LIMITED",
+    )
+    .await;
     assert_eq!(read(&bob).await.unwrap().status(), 200);
 
     // GCRA replenishes one read every 200 ms and the whole burst within 1 s.
@@ -94,30 +113,65 @@ async fn updates_and_deletes_per_user_stop_at_their_counts() {
     let alice = app.token("alice");
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(app.upload_ok(&alice, &[]).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            app.upload_ok(&alice, &[]).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let patch = |id: &str, version: u64| {
-        app.patch_json(&format!("/images/{id}"), &alice, json!({ "title": "t", "version": version }))
-            .send()
+        app.patch_json(
+            &format!("/images/{id}"),
+            &alice,
+            json!({ "title": "t", "version": version }),
+        )
+        .send()
     };
     assert_eq!(patch(&ids[0], 1).await.unwrap().status(), 200);
     assert_eq!(patch(&ids[0], 2).await.unwrap().status(), 200);
     assert_limited(patch(&ids[0], 3).await.unwrap(), 2, 1..=30).await;
     // Creating an album is a change too, under the same limit.
-    let album = app.post_json("/albums", &alice, json!({ "title": "x" })).send().await.unwrap();
+    let album = app
+        .post_json("/albums", &alice, json!({ "title": "x" }))
+        .send()
+        .await
+        .unwrap();
     assert_error(album, 429, "RATE_LIMITED").await;
 
     for id in &ids[..2] {
-        let response = app.delete(&format!("/images/{id}"), &alice).send().await.unwrap();
+        let response = app
+            .delete(&format!("/images/{id}"), &alice)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 204);
     }
-    let response = app.delete(&format!("/images/{}", ids[2]), &alice).send().await.unwrap();
+    let response = app
+        .delete(&format!("/images/{}", ids[2]), &alice)
+        .send()
+        .await
+        .unwrap();
     assert_limited(response, 2, 1..=30).await;
     // Refused, not carried out.
-    assert_eq!(app.get(&format!("/images/{}", ids[2]), &alice).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.get(&format!("/images/{}", ids[2]), &alice)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let bob = app.token("bob");
-    assert_eq!(app.post_json("/albums", &bob, json!({ "title": "b" })).send().await.unwrap().status(), 201);
+    assert_eq!(
+        app.post_json("/albums", &bob, json!({ "title": "b" }))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
 
     let kinds: Vec<_> = audit_events(&app.logs(), "rate.limited")
         .iter()
@@ -145,18 +199,39 @@ async fn every_authenticated_response_carries_the_nearest_limit() {
     let unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
     let responses = [
         app.get("/images", &alice).send().await.unwrap(),
-        app.get(&format!("/images/{id}"), &alice).send().await.unwrap(),
-        app.get(&format!("/images/{unknown}"), &alice).send().await.unwrap(),
-        app.get(&format!("/images/{id}/file"), &alice).send().await.unwrap(),
-        app.patch_json(&format!("/images/{id}"), &alice, json!({ "version": 9 })).send().await.unwrap(),
+        app.get(&format!("/images/{id}"), &alice)
+            .send()
+            .await
+            .unwrap(),
+        app.get(&format!("/images/{unknown}"), &alice)
+            .send()
+            .await
+            .unwrap(),
+        app.get(&format!("/images/{id}/file"), &alice)
+            .send()
+            .await
+            .unwrap(),
+        app.patch_json(&format!("/images/{id}"), &alice, json!({ "version": 9 }))
+            .send()
+            .await
+            .unwrap(),
         app.get("/albums", &alice).send().await.unwrap(),
         app.get("/images", "not-a-token").send().await.unwrap(),
     ];
     let mut last_remaining = u64::MAX;
     for response in responses {
         let remaining = header(&response, "ratelimit-remaining");
-        assert_eq!(header(&response, "ratelimit-limit"), Some(20), "{}", response.url());
-        assert!(header(&response, "ratelimit-reset").is_some(), "{}", response.url());
+        assert_eq!(
+            header(&response, "ratelimit-limit"),
+            Some(20),
+            "{}",
+            response.url()
+        );
+        assert!(
+            header(&response, "ratelimit-reset").is_some(),
+            "{}",
+            response.url()
+        );
         // The per-IP limit is the nearest to exhaustion and counts down.
         let remaining = remaining.expect("RateLimit-Remaining");
         assert!(remaining < last_remaining);
@@ -174,20 +249,44 @@ async fn per_ip_limit_counts_signed_urls_but_never_health_or_openapi() {
     let display = image["urls"]["display"].as_str().unwrap().to_owned();
     for _ in 0..3 {
         // 2, 3, 4: no bearer token needed, still counted.
-        assert_eq!(app.client.get(app.url(&display)).send().await.unwrap().status(), 200);
+        assert_eq!(
+            app.client
+                .get(app.url(&display))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
     // 5: an unauthenticated request counts too.
-    assert_eq!(app.get("/images", "bad").send().await.unwrap().status(), 401);
+    assert_eq!(
+        app.get("/images", "bad").send().await.unwrap().status(),
+        401
+    );
     let refused = app.client.get(app.url(&display)).send().await.unwrap();
     // 5 per 5 minutes: one more after a minute.
     assert_limited(refused, 5, 1..=60).await;
-    assert_error(app.get("/images", &alice).send().await.unwrap(), 429, "RATE_LIMITED").await;
+    assert_error(
+        app.get("/images", &alice).send().await.unwrap(),
+        429,
+        "RATE_LIMITED",
+    )
+    .await;
     for path in ["/healthz", "/readyz", "/openapi.json", "/healthz"] {
-        assert_eq!(app.client.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
+        assert_eq!(
+            app.client.get(app.url(path)).send().await.unwrap().status(),
+            200,
+            "{path}"
+        );
     }
     let refusals = audit_events(&app.logs(), "rate.limited");
     assert_eq!(refusals.len(), 2);
-    assert!(refusals.iter().all(|e| e["target"] == "ip" && e["actor"] == "anonymous"));
+    assert!(
+        refusals
+            .iter()
+            .all(|e| e["target"] == "ip" && e["actor"] == "anonymous")
+    );
 }
 
 #[tokio::test]
@@ -199,7 +298,10 @@ async fn global_limit_fires_at_its_burst_and_refills() {
     .await;
     let alice = app.token("alice");
     for _ in 0..3 {
-        assert_eq!(app.get("/images", &alice).send().await.unwrap().status(), 200);
+        assert_eq!(
+            app.get("/images", &alice).send().await.unwrap().status(),
+            200
+        );
     }
     // Another user, another address: the whole service is out.
     let refused = app
@@ -209,12 +311,26 @@ async fn global_limit_fires_at_its_burst_and_refills() {
         .await
         .unwrap();
     assert_limited(refused, 3, 1..=1).await;
-    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     tokio::time::sleep(Duration::from_millis(1050)).await;
     for _ in 0..3 {
-        assert_eq!(app.get("/images", &alice).send().await.unwrap().status(), 200);
+        assert_eq!(
+            app.get("/images", &alice).send().await.unwrap().status(),
+            200
+        );
     }
-    assert_eq!(audit_events(&app.logs(), "rate.limited")[0]["target"], "global");
+    assert_eq!(
+        audit_events(&app.logs(), "rate.limited")[0]["target"],
+        "global"
+    );
 }
 
 #[tokio::test]
@@ -277,7 +393,10 @@ async fn redis_shares_one_users_limit_across_two_processes() {
     }
     assert_eq!((created, refused), (4, 6));
     // Another user still has a full quota on either replica.
-    assert_eq!(upload(&b, &b.token(&fresh_user("other"))).await.status(), 201);
+    assert_eq!(
+        upload(&b, &b.token(&fresh_user("other"))).await.status(),
+        201
+    );
     for app in [&a, &b] {
         assert!(!app.logs().contains("Redis unavailable"), "{}", app.logs());
     }
@@ -297,7 +416,10 @@ async fn unreachable_redis_falls_back_to_per_replica_limits() {
     assert_eq!(upload(&app, &alice).await.status(), 201);
     assert_eq!(upload(&app, &alice).await.status(), 201);
     assert_limited(upload(&app, &alice).await, 2, 1..=30).await;
-    assert_eq!(app.get("/images", &alice).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.get("/images", &alice).send().await.unwrap().status(),
+        200
+    );
     assert!(app.logs().contains("Redis unavailable"), "{}", app.logs());
 }
 
@@ -307,7 +429,10 @@ async fn metrics_count_requests_refusals_and_processing() {
     let alice = app.token("alice");
     assert_eq!(upload(&app, &alice).await.status(), 201);
     assert_eq!(upload(&app, &alice).await.status(), 429);
-    assert_eq!(app.get("/images", &alice).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.get("/images", &alice).send().await.unwrap().status(),
+        200
+    );
 
     let text = app.metrics().await;
     for expected in [

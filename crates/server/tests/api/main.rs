@@ -3,13 +3,19 @@
 
 mod albums;
 mod audit;
+mod audit_verify;
 mod auth;
 mod errors;
+mod faults;
 mod files;
 mod headers;
 mod images;
+mod limits;
+mod migrate;
+mod overload;
 mod pagination;
 mod pipeline;
+mod replicas;
 mod support;
 mod tls;
 mod users;

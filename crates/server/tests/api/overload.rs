@@ -19,10 +19,18 @@ fn large_jpeg() -> Vec<u8> {
 async fn wait_for_depth(app: &TestApp, pred: impl Fn(f64) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if app.metric("processing_queue_depth").await.is_some_and(&pred) {
+        if app
+            .metric("processing_queue_depth")
+            .await
+            .is_some_and(&pred)
+        {
             return;
         }
-        assert!(Instant::now() < deadline, "queue depth never reached:\n{}", app.metrics().await);
+        assert!(
+            Instant::now() < deadline,
+            "queue depth never reached:\n{}",
+            app.metrics().await
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -45,7 +53,11 @@ async fn a_full_processing_queue_answers_503_overloaded() {
         match response.status().as_u16() {
             201 => created += 1,
             503 => {
-                let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                let retry: u64 = response.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 assert!(retry >= 1);
                 assert_error(response, 503, "OVERLOADED").await;
                 overloaded += 1;
@@ -53,11 +65,18 @@ async fn a_full_processing_queue_answers_503_overloaded() {
             other => panic!("unexpected {other}: {}", response.text().await.unwrap()),
         }
     }
-    assert!(created >= 1 && overloaded >= 1, "{created} created, {overloaded} refused");
+    assert!(
+        created >= 1 && overloaded >= 1,
+        "{created} created, {overloaded} refused"
+    );
     // The refusal frees nothing it did not take: the pool serves again.
-    let response = app.upload_with(&token, images::jpeg(64, 48), "image/jpeg", &[]).await;
+    let response = app
+        .upload_with(&token, images::jpeg(64, 48), "image/jpeg", &[])
+        .await;
     assert_eq!(response.status(), 201);
-    let refused = app.metric(r#"uploads_processed_total{outcome="overloaded"}"#).await;
+    let refused = app
+        .metric(r#"uploads_processed_total{outcome="overloaded"}"#)
+        .await;
     assert_eq!(refused, Some(f64::from(overloaded)));
     assert_eq!(app.metric("processing_queue_depth").await, Some(0.0));
 }
@@ -89,7 +108,10 @@ async fn sigterm_finishes_uploads_in_flight_and_refuses_new_connections() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // Refused while the uploads were still being worked on.
-        assert!(!uploads_done.load(Ordering::SeqCst), "uploads ended before the listener closed");
+        assert!(
+            !uploads_done.load(Ordering::SeqCst),
+            "uploads ended before the listener closed"
+        );
     };
     let ((first, second), ()) = tokio::join!(uploads, control);
 
@@ -101,17 +123,32 @@ async fn sigterm_finishes_uploads_in_flight_and_refuses_new_connections() {
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while !app.has_exited(pid) {
-        assert!(Instant::now() < deadline, "the service did not exit after draining");
+        assert!(
+            Instant::now() < deadline,
+            "the service did not exit after draining"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(app.logs().contains("finishing in-flight requests"), "{}", app.logs());
+    assert!(
+        app.logs().contains("finishing in-flight requests"),
+        "{}",
+        app.logs()
+    );
 
     // Durable: a new process over the same data dir serves both.
     let again = app.restart_on_same_data(&[]).await;
     for id in &ids {
-        let image = again.get(&format!("/images/{id}"), &token).send().await.unwrap();
+        let image = again
+            .get(&format!("/images/{id}"), &token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(image.status(), 200);
-        let file = again.get(&format!("/images/{id}/file"), &token).send().await.unwrap();
+        let file = again
+            .get(&format!("/images/{id}/file"), &token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(file.status(), 200);
         assert!(!file.bytes().await.unwrap().is_empty());
     }
@@ -127,8 +164,9 @@ async fn an_oversized_content_length_is_refused_before_the_body() {
         app.addr()
     );
     // Only the first bytes of the promised 100 MiB are ever sent.
-    let answer = app.raw_exchange(&head, b"--XyZ\r\n", Duration::from_secs(10)).await;
+    let answer = app
+        .raw_exchange(&head, b"--XyZ\r\n", Duration::from_secs(10))
+        .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "answer: {answer:?}");
     assert!(answer.contains("x-request-id"), "answer: {answer:?}");
-
 }

@@ -192,28 +192,27 @@ fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {
         .collect()
 }
 
-/// Whether the bytes around an occurrence of alice's id are an audit record:
-/// the `target` of the erasure (`user:{id}`), the `actor` column (followed by
-/// the action, `image.create`…), or the actor index (followed by an audit
-/// event's ULID, which is none of her image ids). Her image and album rows and
-/// their indexes are followed by an album id, a title or one of her image ids.
-fn is_audit(bytes: &[u8], at: usize, len: usize, image_ids: &[String]) -> bool {
-    let before = &bytes[at.saturating_sub(5)..at];
-    let after = &bytes[at + len..bytes.len().min(at + len + 26)];
-    let action = {
-        let word = |s: &[u8]| s.iter().take_while(|b| b.is_ascii_lowercase()).count();
-        let first = word(after);
-        first > 0 && after.get(first) == Some(&b'.') && word(&after[first + 1..]) > 0
-    };
-    let ulid = after.len() == 26
-        && after
-            .iter()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-    before == b"user:" || action || (ulid && !image_ids.iter().any(|id| id.as_bytes() == after))
+#[tokio::test]
+async fn erasure_leaves_nothing_of_the_user_and_old_blob_copies_stay_sealed() {
+    erasure_leaves_nothing(Eraser::Admin).await;
 }
 
 #[tokio::test]
-async fn erasure_leaves_nothing_of_the_user_and_old_blob_copies_stay_sealed() {
+async fn self_erasure_leaves_nothing_of_the_user_either() {
+    erasure_leaves_nothing(Eraser::Herself).await;
+}
+
+/// Who sends the `DELETE /users/{id}`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Eraser {
+    Admin,
+    Herself,
+}
+
+/// Erasure of alice: no byte of hers is left in the metadata files (rows,
+/// indexes, audit trail), nothing is named after her under data/, and a
+/// backup of her blobs taken before no longer opens.
+async fn erasure_leaves_nothing(eraser: Eraser) {
     let app = spawn_app().await;
     let data = app.data_dir();
     let alice = app.token(ALICE);
@@ -248,8 +247,37 @@ async fn erasure_leaves_nothing_of_the_user_and_old_blob_copies_stay_sealed() {
         )
         .await;
     let other = app.upload_ok(&alice, &[("title", &title)]).await;
+    // An update: the audit trail keeps its old and new values (spec 9).
+    let patched = app
+        .patch_json(
+            &format!("/images/{}", other["id"].as_str().unwrap()),
+            &alice,
+            serde_json::json!({ "title": marked("new-title"), "description": marked("new-text"), "version": 1 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
     let bob = app.token("bob");
     let bobs = app.upload_ok(&bob, &[]).await;
+    // Denied attempts on her: security events naming her as the target, and
+    // one of hers naming her as the actor.
+    assert_eq!(
+        app.delete(&format!("/users/{ALICE}"), &bob)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.get(&format!("/images/{}", bobs["id"].as_str().unwrap()), &alice)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     let image_ids: Vec<String> = [&image, &other]
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_owned())
@@ -295,8 +323,12 @@ async fn erasure_leaves_nothing_of_the_user_and_old_blob_copies_stay_sealed() {
     );
 
     let admin = app.token_as("root-admin", "admin");
+    let eraser_token = match eraser {
+        Eraser::Admin => &admin,
+        Eraser::Herself => &alice,
+    };
     let response = app
-        .delete(&format!("/users/{ALICE}"), &admin)
+        .delete(&format!("/users/{ALICE}"), eraser_token)
         .send()
         .await
         .unwrap();
@@ -317,27 +349,67 @@ async fn erasure_leaves_nothing_of_the_user_and_old_blob_copies_stay_sealed() {
         .collect();
     assert!(named.is_empty(), "{named:?}");
 
-    // (b) No byte of the metadata files (db, -wal, -shm) holds her images or
-    // albums: neither their text nor her id, except in the audit trail.
-    let mut audit_mentions = 0;
+    // (b) No byte of the metadata files (db, -wal, -shm) holds her images,
+    // her albums or her id: not the rows, not their indexes, not the audit
+    // trail (her own events, the denials that targeted her, the old and new
+    // values of her update, the erasure itself).
+    let mut scanned = 0;
     for path in entries_under(&data) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if !name.starts_with("metadata.db") {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
+        scanned += 1;
         let text = find_all(&bytes, MARKER.as_bytes());
         assert!(text.is_empty(), "{name}: her image/album text at {text:?}");
-        for at in find_all(&bytes, ALICE.as_bytes()) {
-            assert!(
-                is_audit(&bytes, at, ALICE.len(), &image_ids),
-                "{name}: her id at {at}, not in an audit record: {:?}",
-                String::from_utf8_lossy(&bytes[at.saturating_sub(40)..bytes.len().min(at + 80)])
-            );
-            audit_mentions += 1;
-        }
+        let id = find_all(&bytes, ALICE.as_bytes());
+        assert!(
+            id.is_empty(),
+            "{name}: her id at {id:?}, e.g. {:?}",
+            id.first().map(|&at| String::from_utf8_lossy(
+                &bytes[at.saturating_sub(40)..bytes.len().min(at + 80)]
+            ))
+        );
     }
-    eprintln!("alice's id is still in {audit_mentions} audit byte ranges (actor/target)");
+    assert!(scanned >= 1, "no metadata.db under {}", data.display());
+
+    // What the audit trail keeps: that an erasure happened, when, by whom
+    // (the admin, or `erased` when she erased herself), and how much.
+    let audit: Value = app
+        .get("/audit?action=user.erase", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let erasures = audit["items"].as_array().unwrap();
+    assert_eq!(erasures.len(), 1, "{audit}");
+    let expected_actor = match eraser {
+        Eraser::Admin => "root-admin",
+        Eraser::Herself => "erased",
+    };
+    assert_eq!(erasures[0]["actor"], expected_actor);
+    assert_eq!(erasures[0]["target"], "user:erased");
+    assert_eq!(erasures[0]["changes"]["deletedImages"], 2);
+    assert_eq!(erasures[0]["changes"]["deletedAlbums"], 1);
+    let redacted: Value = app
+        .get("/audit?actor=erased", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        redacted["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "image.update" && e.get("changes").is_none()),
+        "{redacted}"
+    );
 
     // The backup no longer opens with the service's keys: crypto-shredded.
     for id in &image_ids {

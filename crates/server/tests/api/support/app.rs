@@ -131,6 +131,13 @@ impl TestApp {
         self.dir.path().join("data")
     }
 
+    /// Kills the service (as a crash would) but keeps its data dir, for tests
+    /// that go on to use the data without it (`migrate-storage`).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }

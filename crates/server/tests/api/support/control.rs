@@ -2,7 +2,6 @@
 //! signals, a restart on the same data dir, and a raw HTTP/1.1 exchange for
 //! what `reqwest` will not send (a lying `Content-Length`).
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -23,12 +22,17 @@ impl TestApp {
         loop {
             let found = self.logs().lines().find_map(|line| {
                 let json: Value = serde_json::from_str(line).ok()?;
-                (json["message"] == "admin listening").then(|| json["addr"].as_str().map(str::to_owned))?
+                (json["message"] == "admin listening")
+                    .then(|| json["addr"].as_str().map(str::to_owned))?
             });
             if let Some(addr) = found {
                 return addr;
             }
-            assert!(Instant::now() < deadline, "no `admin listening` line:\n{}", self.logs());
+            assert!(
+                Instant::now() < deadline,
+                "no `admin listening` line:\n{}",
+                self.logs()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -44,9 +48,13 @@ impl TestApp {
     /// The value of one sample (`name{labels}` as rendered), if present.
     pub async fn metric(&self, series: &str) -> Option<f64> {
         let text = self.metrics().await;
-        text.lines()
-            .filter(|l| !l.starts_with('#'))
-            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+        text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
     }
 
     /// The child's process id, found by its unique data dir in its environment
@@ -58,10 +66,10 @@ impl TestApp {
             .filter_map(Result::ok)
             .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
             .find(|pid| {
-                std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
-                    env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
-                }) && std::fs::read_link(format!("/proc/{pid}/exe"))
-                    .is_ok_and(|exe| exe.ends_with("image-service"))
+                std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()))
+                    && std::fs::read_link(format!("/proc/{pid}/exe"))
+                        .is_ok_and(|exe| exe.ends_with("image-service"))
             })
             .expect("the service's process")
     }
@@ -99,7 +107,10 @@ impl TestApp {
     /// and `body`, then reads whatever the server answers within `wait`.
     pub async fn raw_exchange(&self, head: &str, body: &[u8], wait: Duration) -> String {
         let mut stream = TcpStream::connect(self.addr()).await.expect("connect");
-        stream.write_all(format!("{head}\r\n\r\n").as_bytes()).await.unwrap();
+        stream
+            .write_all(format!("{head}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
         stream.write_all(body).await.unwrap();
         let mut answer = Vec::new();
         let _ = tokio::time::timeout(wait, async {
@@ -128,19 +139,4 @@ pub fn audit_events(logs: &str, action: &str) -> Vec<Value> {
         .filter_map(|json| serde_json::from_str::<Value>(json["audit"].as_str()?).ok())
         .filter(|event| event["action"] == action)
         .collect()
-}
-
-/// Whether `path` names an image's display blob somewhere under `dir`.
-pub fn blob_exists(dir: &Path, image_id: &str) -> bool {
-    fn walk(dir: &Path, name: &str) -> bool {
-        std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-            let path = e.path();
-            if path.is_dir() {
-                walk(&path, name)
-            } else {
-                path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(name))
-            }
-        })
-    }
-    walk(dir, image_id)
 }

@@ -1,6 +1,8 @@
 //! Test support: the spawned app, test tokens, test images.
 
 pub mod app;
+pub mod backends;
+pub mod control;
 pub mod images;
 pub mod tokens;
 

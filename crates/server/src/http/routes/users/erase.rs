@@ -2,11 +2,19 @@
 //! row of the user. The user's data key is destroyed first (crypto-shredding),
 //! so blob copies in backups or replicas are unreadable at once; then rows and
 //! blobs go. Idempotent: after a crash half-way a re-run finishes the job.
-//! The audit trail is kept: it is the record that the erasure happened.
+//!
+//! Then the audit trail is redacted (`MetadataStore::redact_audit_of`): the
+//! user's id leaves every event they acted in or that targeted them, and the
+//! changes (titles, descriptions …) of those events go, while the hash chain
+//! stays verifiable. The `user.erase` event that follows is the record that
+//! the erasure happened — when, by which admin (or `erased` when the user
+//! erased themself), how much — and names no one erased: its target is
+//! `user:erased`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Utc;
+use domain::audit_chain::REDACTED;
 use domain::{PageRequest, SortOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -80,14 +88,26 @@ pub async fn erase_user(
             state.blobs.delete(&key).await?;
         }
     }
+    // Security events of this user still queued must land before the redaction.
+    state.audit.flush().await;
+    let redacted_events = state.metadata.redact_audit_of(&user).await?;
+    let actor = if caller.user() == &user {
+        REDACTED
+    } else {
+        caller.user().as_str()
+    };
     state
         .audit
         .record(Entry {
-            actor: caller.user().as_str(),
+            actor,
             action: "user.erase",
-            target: Some(format!("user:{user}")),
+            target: Some(format!("user:{REDACTED}")),
             outcome: "success",
-            changes: Some(serde_json::json!({ "deletedImages": deleted_images, "deletedAlbums": deleted_albums })),
+            changes: Some(serde_json::json!({
+                "deletedImages": deleted_images,
+                "deletedAlbums": deleted_albums,
+                "redactedEvents": redacted_events,
+            })),
         })
         .await;
     Ok(Json(Erased {
