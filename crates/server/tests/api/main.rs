@@ -5,6 +5,7 @@ mod albums;
 mod audit;
 mod audit_verify;
 mod auth;
+mod encryption;
 mod errors;
 mod faults;
 mod files;
