@@ -6,9 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::StoreError;
 use domain::fields::FieldError;
-use serde_json::json;
 
 use super::context;
+use super::dto::{ErrorBody, FieldDetail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -228,17 +228,28 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        let mut body = json!({
-            "error": error,
-            "code": code,
-            "message": message,
-            "requestId": request_id,
-        });
-        match &self {
-            ApiError::Validation(details) => body["details"] = json!(details),
-            ApiError::VersionConflict { current } => body["currentVersion"] = json!(current),
-            _ => {}
-        }
+        let body = ErrorBody {
+            error,
+            code,
+            message,
+            request_id,
+            details: match &self {
+                ApiError::Validation(details) => Some(
+                    details
+                        .iter()
+                        .map(|d| FieldDetail {
+                            field: d.field.clone(),
+                            message: d.message.clone(),
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+            current_version: match &self {
+                ApiError::VersionConflict { current } => Some(*current),
+                _ => None,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {

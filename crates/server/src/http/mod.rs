@@ -10,9 +10,9 @@ pub mod routes;
 pub mod serve_blob;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 
 use crate::state::AppState;
@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
+        .route_layer(from_fn_with_state(state.clone(), undecodable_path))
         .route_layer(from_fn(record_operation))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
@@ -66,4 +67,53 @@ async fn record_operation(request: Request, next: Next) -> Response {
         context::record(|f| f.operation = Some(operation));
     }
     next.run(request).await
+}
+
+/// A path whose percent-escapes do not decode to UTF-8 names no resource: the
+/// contract's JSON 404 (after authentication on protected routes), not the
+/// framework's plain-text 400 from `Path`.
+async fn undecodable_path(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if std::str::from_utf8(&percent_decode(request.uri().path())).is_ok() {
+        return next.run(request).await;
+    }
+    let (mut parts, _) = request.into_parts();
+    match fallback::authenticate_if_protected(&state, &mut parts).await {
+        Err(err) => err.into_response(),
+        Ok(()) => error::ApiError::NotFound.into_response(),
+    }
+}
+
+/// `%XX` escapes decoded; anything else (a stray `%` too) kept as it is.
+fn percent_decode(path: &str) -> Vec<u8> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("/images/%41b"), b"/images/Ab");
+        assert_eq!(percent_decode("/a%FF"), b"/a\xff");
+        assert_eq!(percent_decode("/a%"), b"/a%");
+        assert_eq!(percent_decode("/a%4"), b"/a%4");
+        assert_eq!(percent_decode("/a%zz"), b"/a%zz");
+    }
 }

@@ -10,13 +10,17 @@ use super::image::timestamp;
 #[serde(rename_all = "camelCase")]
 pub struct AlbumDto {
     /// UUID v4.
+    #[schema(format = Uuid)]
     pub id: String,
     pub user_id: String,
     pub title: String,
     pub description: Option<String>,
     pub image_count: u64,
+    #[schema(minimum = 1)]
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

@@ -32,6 +32,7 @@ pub struct ImageUrls {
     /// Signed `/files/{token}` link to the display variant; no bearer token needed.
     pub display: String,
     pub thumbnail: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -39,14 +40,17 @@ pub struct ImageUrls {
 #[serde(rename_all = "camelCase")]
 pub struct ImageDto {
     /// ULID.
+    #[schema(pattern = "^[0-9A-HJKMNP-TV-Z]{26}$")]
     pub id: String,
     pub user_id: String,
+    #[schema(format = Uuid)]
     pub album_id: Option<String>,
     pub title: Option<String>,
     pub description: Option<String>,
     pub alt_text: Option<String>,
     pub tags: Vec<String>,
     /// Always `image/webp`.
+    #[schema(pattern = "^image/webp$")]
     pub content_type: &'static str,
     pub width: u32,
     pub height: u32,
@@ -54,8 +58,11 @@ pub struct ImageDto {
     pub thumbnail: VariantDto,
     pub original: OriginalDto,
     pub urls: ImageUrls,
+    #[schema(minimum = 1)]
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

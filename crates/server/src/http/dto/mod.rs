@@ -1,9 +1,12 @@
 //! The JSON shapes of spec 4, built from domain records.
 
 pub mod album;
+pub mod error;
 pub mod image;
+pub mod schema;
 
 pub use album::AlbumDto;
+pub use error::{ErrorBody, FieldDetail};
 pub use image::{ImageDto, ImageUrls, OriginalDto, VariantDto};
 
 use serde::Serialize;
@@ -14,5 +17,32 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// The `cursor` of the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
+}
+
+/// One audit event as `GET /audit` returns it (spec 9): the OpenAPI shape of
+/// `domain::AuditEvent`, which serialises itself.
+#[derive(ToSchema)]
+#[schema(as = AuditEvent)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AuditEventDoc {
+    /// A ULID, so events sort by time.
+    #[schema(pattern = "^[0-9A-HJKMNP-TV-Z]{26}$")]
+    id: String,
+    #[schema(format = DateTime)]
+    at: String,
+    request_id: String,
+    /// The acting user's id, `anonymous`, or `erased` after GDPR erasure.
+    actor: String,
+    /// E.g. `image.update`, `access.denied`, `rate.limited`.
+    action: String,
+    target: Option<String>,
+    /// `success`, `denied` or `failure`.
+    outcome: String,
+    /// For updates `{ field: { old, new } }`.
+    #[schema(value_type = Option<Object>, nullable = false)]
+    changes: Option<serde_json::Value>,
 }

@@ -6,35 +6,40 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use domain::{AuditEvent, AuditFilter, PageRequest, SortOrder};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Role;
-use crate::http::dto::Page;
+use crate::http::dto::{AuditEventDoc, Page, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
 use crate::http::routes::list::parse_limit;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// The acting user's id.
     pub actor: Option<String>,
+    /// A resource id.
     pub target: Option<String>,
+    /// E.g. `image.update`.
     pub action: Option<String>,
+    #[param(schema_with = schema::since)]
     pub since: Option<String>,
+    #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
+    #[param(schema_with = schema::cursor)]
     pub cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit",
-    params(
-        ("actor" = Option<String>, Query, description = "user id of the actor"),
-        ("target" = Option<String>, Query, description = "a resource id"),
-        ("action" = Option<String>, Query, description = "e.g. image.update"),
-        ("since" = Option<String>, Query, description = "RFC 3339 time"),
-        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
-        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
+    params(AuditQuery),
+    responses(
+        (status = 200, body = inline(Page<AuditEventDoc>), description = "A page of events, oldest first"),
+        (status = 400, description = "VALIDATION_ERROR (bad or unknown query parameter) or INVALID_CURSOR"),
+        (status = 403, description = "NOT_AUTHORIZED: admins only"),
     ),
-    responses((status = 200, description = "{ items: [AuditEvent], nextCursor }"), (status = 403, description = "NOT_AUTHORIZED: admins only")),
     security(("bearer" = [])))]
 pub async fn list_audit(
     caller: Caller,

@@ -19,7 +19,10 @@ fn is_protected(path: &str) -> bool {
     })
 }
 
-async fn authenticate_if_protected(state: &AppState, parts: &mut Parts) -> Result<(), ApiError> {
+pub async fn authenticate_if_protected(
+    state: &AppState,
+    parts: &mut Parts,
+) -> Result<(), ApiError> {
     if is_protected(parts.uri.path()) {
         use axum::extract::FromRequestParts;
         Caller::from_request_parts(parts, state).await?;

@@ -5,16 +5,23 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::http::error::ApiError;
+
+/// `{ "status": "ok" }` or `{ "status": "ready" }`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Status {
+    status: String,
+}
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process is alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process is alive", body = inline(Status))))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
-    (status = 200, description = "Metadata and blob stores answer"),
-    (status = 503, description = "A backing store is down"),
+    (status = 200, description = "Metadata and blob stores answer", body = inline(Status)),
+    (status = 503, description = "UNAVAILABLE: a backing store is down"),
 ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let (metadata, blobs) = tokio::join!(state.metadata.ping(), state.blobs.ping());

@@ -2,6 +2,9 @@
 
 use domain::SortOrder;
 use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::http::dto::schema;
 
 use crate::http::error::ApiError;
 
@@ -37,10 +40,14 @@ pub fn order_name(order: SortOrder) -> &'static str {
 }
 
 /// Query parameters of `GET /albums` (and the common part of other lists).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
+    #[param(schema_with = schema::cursor)]
     pub cursor: Option<String>,
+    #[param(schema_with = schema::sort_order)]
     pub sort_order: Option<String>,
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::audit::Entry;
-use crate::http::dto::AlbumDto;
+use crate::http::dto::{AlbumDto, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictJson};
 use crate::state::AppState;
@@ -18,14 +18,19 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAlbum {
-    /// 1..255 characters.
+    #[schema(schema_with = schema::album_title)]
     pub title: String,
-    /// At most 5000 characters.
+    #[schema(schema_with = schema::album_description, required = false)]
     pub description: Option<String>,
 }
 
 #[utoipa::path(post, path = "/albums", tag = "albums", request_body = CreateAlbum,
-    responses((status = 201, body = AlbumDto, headers(("Location" = String))), (status = 400, description = "VALIDATION_ERROR")),
+    responses(
+        (status = 201, body = AlbumDto, description = "Created", headers(("Location" = String, description = "/albums/{id}"))),
+        (status = 400, description = "VALIDATION_ERROR: a field rule, an unknown field or malformed JSON"),
+        (status = 413, description = "FILE_TOO_LARGE: a body over 1 MiB"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE: not application/json"),
+    ),
     security(("bearer" = [])))]
 pub async fn create_album(
     caller: Caller,

@@ -5,23 +5,32 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use domain::{PageRequest, SortOrder};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::load;
 use crate::audit::Entry;
+use crate::http::dto::schema;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
 use crate::http::routes::images::delete::remove;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct DeleteAlbumQuery {
+    #[param(schema_with = schema::delete_images)]
     pub delete_images: Option<String>,
 }
 
 #[utoipa::path(delete, path = "/albums/{id}", tag = "albums",
-    params(("id" = String, Path, description = "Album UUID"), ("deleteImages" = Option<bool>, Query, description = "also delete the album's images")),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "NOT_FOUND")),
+    params(("id" = String, Path, format = Uuid, description = "Album UUID"), DeleteAlbumQuery),
+    responses(
+        (status = 204, description = "Deleted; its images detached, or deleted with deleteImages=true"),
+        (status = 400, description = "VALIDATION_ERROR: bad or unknown query parameter"),
+        (status = 403, description = "NOT_AUTHORIZED: someone else's album"),
+        (status = 404, description = "NOT_FOUND"),
+    ),
     security(("bearer" = [])))]
 pub async fn delete_album(
     caller: Caller,

@@ -12,8 +12,12 @@ use crate::http::routes::list::{ListQuery, order_name, parse_limit, parse_order}
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/albums/{id}", tag = "albums",
-    params(("id" = String, Path, description = "Album UUID")),
-    responses((status = 200, body = AlbumDto), (status = 403, description = "NOT_AUTHORIZED"), (status = 404, description = "NOT_FOUND")),
+    params(("id" = String, Path, format = Uuid, description = "Album UUID")),
+    responses(
+        (status = 200, body = AlbumDto, description = "The album"),
+        (status = 403, description = "NOT_AUTHORIZED: someone else's album"),
+        (status = 404, description = "NOT_FOUND"),
+    ),
     security(("bearer" = [])))]
 pub async fn get_album(
     caller: Caller,
@@ -24,12 +28,11 @@ pub async fn get_album(
 }
 
 #[utoipa::path(get, path = "/albums", tag = "albums",
-    params(
-        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
-        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
-        ("sortOrder" = Option<String>, Query, description = "asc or desc (default, newest first)"),
+    params(ListQuery),
+    responses(
+        (status = 200, body = inline(Page<AlbumDto>), description = "A page of the caller's albums"),
+        (status = 400, description = "VALIDATION_ERROR (bad or unknown query parameter) or INVALID_CURSOR"),
     ),
-    responses((status = 200, body = inline(Page<AlbumDto>)), (status = 400, description = "VALIDATION_ERROR / INVALID_CURSOR")),
     security(("bearer" = [])))]
 pub async fn list_albums(
     caller: Caller,

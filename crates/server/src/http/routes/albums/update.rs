@@ -9,26 +9,38 @@ use utoipa::ToSchema;
 
 use super::load;
 use crate::audit::Entry;
-use crate::http::dto::AlbumDto;
+use crate::http::dto::{AlbumDto, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictJson};
-use crate::http::patch::{Changes, nullable};
+use crate::http::patch::{Changes, integer, nullable};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchAlbum {
+    /// 1..255 characters; `null` leaves it unchanged.
+    #[schema(schema_with = schema::nullable_album_title, required = false)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::album_description, required = false)]
     pub description: Option<Option<String>>,
+    #[serde(deserialize_with = "integer")]
+    #[schema(schema_with = schema::version)]
     pub version: i64,
 }
 
 #[utoipa::path(patch, path = "/albums/{id}", tag = "albums",
-    params(("id" = String, Path, description = "Album UUID")),
+    params(("id" = String, Path, format = Uuid, description = "Album UUID")),
     request_body = PatchAlbum,
-    responses((status = 200, body = AlbumDto), (status = 409, description = "VERSION_CONFLICT")),
+    responses(
+        (status = 200, body = AlbumDto, description = "Updated; version + 1"),
+        (status = 400, description = "VALIDATION_ERROR: a field rule, an unknown field or malformed JSON"),
+        (status = 403, description = "NOT_AUTHORIZED: someone else's album"),
+        (status = 404, description = "NOT_FOUND"),
+        (status = 409, description = "VERSION_CONFLICT, with currentVersion"),
+        (status = 413, description = "FILE_TOO_LARGE: a body over 1 MiB"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE: not application/json"),
+    ),
     security(("bearer" = [])))]
 pub async fn update_album(
     caller: Caller,

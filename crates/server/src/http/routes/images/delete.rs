@@ -14,8 +14,12 @@ use crate::http::extract::Caller;
 use crate::state::AppState;
 
 #[utoipa::path(delete, path = "/images/{id}", tag = "images",
-    params(("id" = String, Path, description = "Image ULID")),
-    responses((status = 204, description = "Deleted"), (status = 403, description = "NOT_AUTHORIZED"), (status = 404, description = "NOT_FOUND")),
+    params(("id" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{26}$", description = "Image ULID")),
+    responses(
+        (status = 204, description = "Deleted, with every stored variant"),
+        (status = 403, description = "NOT_AUTHORIZED: someone else's image"),
+        (status = 404, description = "NOT_FOUND"),
+    ),
     security(("bearer" = [])))]
 pub async fn delete_image(
     caller: Caller,

@@ -5,27 +5,42 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use domain::keys::{BlobKey, Variant};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{Access, load};
 use crate::http::context;
+use crate::http::dto::schema;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
 use crate::http::serve_blob;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FileQuery {
+    #[param(schema_with = schema::variant)]
     pub variant: Option<String>,
 }
 
 #[utoipa::path(get, path = "/images/{id}/file", tag = "images",
-    params(("id" = String, Path, description = "Image ULID"), ("variant" = Option<String>, Query, description = "display (default) or thumbnail")),
+    params(
+        ("id" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{26}$", description = "Image ULID"),
+        FileQuery,
+        ("If-None-Match" = Option<String>, Header, description = "ETag(s) the client holds: 304 if one matches"),
+        ("Range" = Option<String>, Header, description = "One `bytes=` range: 206 (several ranges or another unit: the whole body)"),
+        ("If-Range" = Option<String>, Header, description = "Serve the range only if this is the current ETag"),
+    ),
     responses(
-        (status = 200, description = "image/webp bytes", content_type = "image/webp"),
-        (status = 206, description = "Partial content for a Range request"),
-        (status = 304, description = "If-None-Match matched the ETag"),
-        (status = 400, description = "VALIDATION_ERROR: unknown variant"),
+        (status = 200, description = "The variant's bytes", content_type = "image/webp", body = Vec<u8>,
+            headers(("ETag" = String), ("Cache-Control" = String), ("Accept-Ranges" = String), ("Content-Length" = u64))),
+        (status = 206, description = "The requested byte range", content_type = "image/webp", body = Vec<u8>,
+            headers(("Content-Range" = String), ("ETag" = String), ("Cache-Control" = String), ("Content-Length" = u64))),
+        (status = 304, description = "If-None-Match matched the ETag", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 400, description = "VALIDATION_ERROR: unknown variant or query parameter"),
+        (status = 403, description = "NOT_AUTHORIZED: someone else's image"),
+        (status = 404, description = "NOT_FOUND"),
+        (status = 416, description = "RANGE_NOT_SATISFIABLE"),
     ),
     security(("bearer" = [])))]
 pub async fn download(

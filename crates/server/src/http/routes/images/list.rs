@@ -5,31 +5,35 @@ use axum::Json;
 use axum::extract::State;
 use domain::{AlbumId, ImageId, PageRequest};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::to_dto;
-use crate::http::dto::{ImageDto, Page};
+use crate::http::dto::{ImageDto, Page, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
 use crate::http::routes::list::{order_name, parse_limit, parse_order};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListImagesQuery {
+    #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
+    #[param(schema_with = schema::cursor)]
     pub cursor: Option<String>,
+    #[param(schema_with = schema::album_filter)]
     pub album_id: Option<String>,
+    #[param(schema_with = schema::sort_order)]
     pub sort_order: Option<String>,
 }
 
 #[utoipa::path(get, path = "/images", tag = "images",
-    params(
-        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
-        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page"),
-        ("albumId" = Option<String>, Query, description = "only images of this album"),
-        ("sortOrder" = Option<String>, Query, description = "asc or desc (default, newest first)"),
+    params(ListImagesQuery),
+    responses(
+        (status = 200, body = inline(Page<ImageDto>), description = "A page of the caller's images"),
+        (status = 400, description = "VALIDATION_ERROR (bad or unknown query parameter) or INVALID_CURSOR"),
     ),
-    responses((status = 200, body = inline(Page<ImageDto>)), (status = 400, description = "VALIDATION_ERROR / INVALID_CURSOR")),
     security(("bearer" = [])))]
 pub async fn list_images(
     caller: Caller,

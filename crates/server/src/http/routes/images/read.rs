@@ -10,11 +10,10 @@ use crate::http::extract::Caller;
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/images/{id}", tag = "images",
-    params(("id" = String, Path, description = "Image ULID")),
+    params(("id" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{26}$", description = "Image ULID")),
     responses(
-        (status = 200, body = ImageDto),
-        (status = 401, description = "MISSING_TOKEN / TOKEN_EXPIRED / INVALID_TOKEN"),
-        (status = 403, description = "NOT_AUTHORIZED"),
+        (status = 200, body = ImageDto, description = "The image"),
+        (status = 403, description = "NOT_AUTHORIZED: someone else's image"),
         (status = 404, description = "NOT_FOUND"),
     ),
     security(("bearer" = [])))]

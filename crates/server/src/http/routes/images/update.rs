@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 
 use super::{Access, load, to_dto};
 use crate::audit::Entry;
-use crate::http::dto::ImageDto;
+use crate::http::dto::{ImageDto, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictJson};
-use crate::http::patch::{Changes, nullable};
+use crate::http::patch::{Changes, integer, nullable};
 use crate::http::routes::albums::owned_album;
 use crate::state::AppState;
 
@@ -20,33 +20,39 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PatchImage {
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::image_title, required = false)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::image_description, required = false)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::alt_text, required = false)]
     pub alt_text: Option<Option<String>>,
+    /// `null` clears the tags, like `[]`.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = schema::nullable_tags, required = false)]
     pub tags: Option<Option<Vec<String>>>,
     /// An album UUID the caller owns, or null to detach.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::nullable_album_id, required = false)]
     pub album_id: Option<Option<String>>,
     /// The version the change is based on.
+    #[serde(deserialize_with = "integer")]
+    #[schema(schema_with = schema::version)]
     pub version: i64,
 }
 
 #[utoipa::path(patch, path = "/images/{id}", tag = "images",
-    params(("id" = String, Path, description = "Image ULID")),
+    params(("id" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{26}$", description = "Image ULID")),
     request_body = PatchImage,
     responses(
         (status = 200, body = ImageDto, description = "Updated; version + 1"),
-        (status = 400, description = "VALIDATION_ERROR"),
+        (status = 400, description = "VALIDATION_ERROR: a field rule, an unknown field, malformed JSON, an album the caller does not own"),
+        (status = 403, description = "NOT_AUTHORIZED: someone else's image"),
+        (status = 404, description = "NOT_FOUND"),
         (status = 409, description = "VERSION_CONFLICT, with currentVersion"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE"),
+        (status = 413, description = "FILE_TOO_LARGE: a body over 1 MiB"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE: not application/json"),
     ),
     security(("bearer" = [])))]
 pub async fn update_image(

@@ -27,6 +27,21 @@ const FORM_OVERHEAD: u64 = 256 * 1024;
 const TEXT_FIELD_MAX: usize = 64 * 1024;
 const ALLOWED_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
+/// The form's schema in the OpenAPI document (`schema::upload_form`).
+struct UploadFormDoc;
+
+impl utoipa::PartialSchema for UploadFormDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        crate::http::dto::schema::upload_form().into()
+    }
+}
+
+impl utoipa::ToSchema for UploadFormDoc {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "UploadForm".into()
+    }
+}
+
 /// The parsed form, before validation.
 #[derive(Default)]
 struct UploadForm {
@@ -39,13 +54,13 @@ struct UploadForm {
 }
 
 #[utoipa::path(post, path = "/images", tag = "images",
-    request_body(content_type = "multipart/form-data", description = "`file` (required), `albumId`, `title`, `description`, `altText`, `tags` (repeat, or one JSON array)"),
+    request_body(content_type = "multipart/form-data", content = inline(UploadFormDoc),
+        description = "`file` (required), `albumId`, `title`, `description`, `altText`, `tags` (repeat the field, or one JSON array); in any order; unknown fields are refused"),
     responses(
-        (status = 201, body = ImageDto, headers(("Location" = String))),
-        (status = 400, description = "VALIDATION_ERROR / UNSUPPORTED_FILE_TYPE / INVALID_IMAGE / IMAGE_TOO_LARGE"),
+        (status = 201, body = ImageDto, description = "Stored: both variants and the metadata are durable", headers(("Location" = String, description = "/images/{id}"))),
+        (status = 400, description = "VALIDATION_ERROR, UNSUPPORTED_FILE_TYPE, INVALID_IMAGE or IMAGE_TOO_LARGE"),
         (status = 413, description = "FILE_TOO_LARGE"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE"),
-        (status = 503, description = "OVERLOADED / UNAVAILABLE"),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE: not multipart/form-data"),
     ),
     security(("bearer" = [])))]
 pub async fn upload_image(

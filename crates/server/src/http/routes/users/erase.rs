@@ -34,8 +34,12 @@ pub struct Erased {
 }
 
 #[utoipa::path(delete, path = "/users/{userId}", tag = "users",
-    params(("userId" = String, Path, description = "The user's id (`sub`)")),
-    responses((status = 200, body = Erased), (status = 403, description = "NOT_AUTHORIZED: neither the user nor an admin")),
+    params(("userId" = String, Path, min_length = 1, description = "The user's id (`sub`)")),
+    responses(
+        (status = 200, body = Erased, description = "Erased (idempotent)"),
+        (status = 403, description = "NOT_AUTHORIZED: neither the user nor an admin"),
+        (status = 404, description = "NOT_FOUND: not a user id"),
+    ),
     security(("bearer" = [])))]
 pub async fn erase_user(
     caller: Caller,

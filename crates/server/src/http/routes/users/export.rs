@@ -20,14 +20,19 @@ use crate::state::AppState;
 #[serde(rename_all = "camelCase")]
 pub struct Export {
     pub user_id: String,
+    #[schema(format = DateTime)]
     pub exported_at: String,
     pub images: Vec<ImageDto>,
     pub albums: Vec<AlbumDto>,
 }
 
 #[utoipa::path(get, path = "/users/{userId}/export", tag = "users",
-    params(("userId" = String, Path, description = "The user's id (`sub`)")),
-    responses((status = 200, body = Export), (status = 403, description = "NOT_AUTHORIZED")),
+    params(("userId" = String, Path, min_length = 1, description = "The user's id (`sub`)")),
+    responses(
+        (status = 200, body = Export, description = "All of the user's metadata, with signed file URLs"),
+        (status = 403, description = "NOT_AUTHORIZED: neither the user nor an admin"),
+        (status = 404, description = "NOT_FOUND: not a user id"),
+    ),
     security(("bearer" = [])))]
 pub async fn export_user(
     caller: Caller,
