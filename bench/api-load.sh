@@ -91,12 +91,13 @@ RESULTS=$WORK/results.jsonl
 : >"$RESULTS"
 measure() { # name data_dir targets mode conns [extra env...]
   local name=$1 data=$2 targets=$3 mode=$4 conns=$5; shift 5
+  local threads=$(( THREADS < conns ? THREADS : conns ))  # wrk refuses more threads than connections
   local bg; bg=$(wait_quiet)
   start_server "$data" "$WORK/server-$name.log" "$@"
   local pid=$SPID
-  wrk -t"$THREADS" -c"$conns" -d"${WARM}s" --timeout 10s -s "$HERE/lua/users.lua" "$BASE" -- "$targets" "$mode" >/dev/null
+  wrk -t"$threads" -c"$conns" -d"${WARM}s" --timeout 10s -s "$HERE/lua/users.lua" "$BASE" -- "$targets" "$mode" >/dev/null
   local c0 c1 tck; tck=$(getconf CLK_TCK); c0=$(awk '{print $14+$15}' "/proc/$pid/stat")
-  wrk -t"$THREADS" -c"$conns" -d"${DUR}s" --timeout 10s --latency -s "$HERE/lua/users.lua" "$BASE" -- "$targets" "$mode" >"$WORK/wrk-$name.txt"
+  wrk -t"$threads" -c"$conns" -d"${DUR}s" --timeout 10s --latency -s "$HERE/lua/users.lua" "$BASE" -- "$targets" "$mode" >"$WORK/wrk-$name.txt"
   c1=$(awk '{print $14+$15}' "/proc/$pid/stat")
   local hwm; hwm=$(awk '$1=="VmHWM:" {print $2}' "/proc/$pid/status")
   stop_server
