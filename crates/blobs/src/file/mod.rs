@@ -38,6 +38,33 @@ impl FileBlobStore {
         &self.root
     }
 
+    /// Temp files of writes a crash interrupted, under `prefix` (`images`,
+    /// `thumbnails`) and older than `cutoff`, removed unless `dry_run`; their
+    /// paths below the root. `gc` calls this: the files are not objects, so
+    /// `list` never shows them, and nothing else would ever remove them.
+    pub async fn sweep_abandoned_writes(
+        &self,
+        prefix: &str,
+        cutoff: DateTime<Utc>,
+        dry_run: bool,
+    ) -> StoreResult<Vec<String>> {
+        let owned = prefix.trim_end_matches('/').to_owned();
+        if owned.is_empty()
+            || owned
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(StoreError::Internal(format!(
+                "file store sweep: bad prefix {prefix:?}"
+            )));
+        }
+        let cutoff = std::time::SystemTime::from(cutoff);
+        self.blocking("sweep", prefix, move |root| {
+            sync::sweep_temps(root, &owned, cutoff, dry_run)
+        })
+        .await
+    }
+
     /// Runs blocking filesystem work off the async threads.
     async fn blocking<T, F>(&self, what: &str, key: &str, op: F) -> StoreResult<T>
     where
@@ -134,6 +161,61 @@ mod tests {
         );
         assert!(!outside.path().join("new.webp").exists());
         assert!(store.list("").await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn sweeps_only_old_temp_files_and_prunes_what_they_leave_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileBlobStore::new(dir.path()).unwrap();
+        let kept = key("images/u/kept.webp");
+        store
+            .put(&kept, Bytes::from_static(b"object"))
+            .await
+            .unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let plant = |rel: &str, old: bool| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            if old {
+                file.set_modified(hour_ago).unwrap();
+            }
+        };
+        plant("images/u/.tmp-old", true);
+        plant("images/gone/.tmp-old", true);
+        plant("images/u/.tmp-young", false);
+        plant("keys/u/.tmp-old", true);
+        let cutoff = Utc::now() - chrono::Duration::minutes(1);
+
+        let found = store
+            .sweep_abandoned_writes("images", cutoff, true)
+            .await
+            .unwrap();
+        assert_eq!(found, ["images/gone/.tmp-old", "images/u/.tmp-old"]);
+        assert!(dir.path().join("images/u/.tmp-old").exists(), "dry run");
+
+        let removed = store
+            .sweep_abandoned_writes("images", cutoff, false)
+            .await
+            .unwrap();
+        assert_eq!(removed, found);
+        assert!(!dir.path().join("images/u/.tmp-old").exists());
+        assert!(
+            !dir.path().join("images/gone").exists(),
+            "emptied dir pruned"
+        );
+        assert!(dir.path().join("images/u/.tmp-young").exists(), "in flight");
+        assert!(
+            dir.path().join("keys/u/.tmp-old").exists(),
+            "outside the prefix"
+        );
+        assert_eq!(store.get(&kept).await.unwrap().unwrap(), "object");
+        assert!(
+            store
+                .sweep_abandoned_writes("..", cutoff, true)
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use domain::keys::BlobKey;
@@ -56,7 +57,6 @@ pub(crate) fn write_atomic(
 ) -> io::Result<bool> {
     let target = resolve(root, key)?;
     let dir = target.parent().unwrap_or(root).to_path_buf();
-    let mut created_dirs = !dir.exists();
     let temp = dir.join(format!("{TEMP_PREFIX}{}", random_suffix()?));
     let mut attempt = 0;
     let created = loop {
@@ -68,7 +68,6 @@ pub(crate) fn write_atomic(
             // temp file is in it, it is no longer empty and stays.
             Err(e) if e.kind() == ErrorKind::NotFound && attempt < 3 => {
                 attempt += 1;
-                created_dirs = true;
             }
             other => break other,
         }
@@ -92,13 +91,14 @@ pub(crate) fn write_atomic(
     }
     let written = result?;
     sync_dir(&dir)?;
-    if created_dirs {
-        // New directory entries are only durable once their parents are synced.
-        let mut parent = dir.parent();
-        while let Some(p) = parent.filter(|p| p.starts_with(root)) {
-            sync_dir(p)?;
-            parent = p.parent();
-        }
+    // New directory entries are only durable once their parents are synced.
+    // Always, not only when this call saw the directory missing: a concurrent
+    // `remove` can prune it and `create_dir_all` silently make it again, and
+    // syncing a parent with nothing new in it costs next to nothing.
+    let mut parent = dir.parent();
+    while let Some(p) = parent.filter(|p| p.starts_with(root)) {
+        sync_dir(p)?;
+        parent = p.parent();
     }
     Ok(written)
 }
@@ -163,6 +163,73 @@ fn prune_empty_dirs(root: &Path, dir: &Path) {
         let _ = sync_dir(parent);
         current = Some(parent);
     }
+}
+
+/// Temp files (`.tmp-*`) under `prefix` (a directory below `root`, e.g.
+/// `images`) last modified before `cutoff`: writes a crash cut off between
+/// creating the temp file and renaming it into place. They are never objects
+/// (not listed, not read), so only this finds them. Unless `dry_run`, each is
+/// removed, with the directories it leaves empty. Returns their paths below
+/// `root`, sorted. Symlinks are never followed.
+pub(crate) fn sweep_temps(
+    root: &Path,
+    prefix: &str,
+    cutoff: SystemTime,
+    dry_run: bool,
+) -> io::Result<Vec<String>> {
+    let mut found = Vec::new();
+    let start = root.join(prefix);
+    match fs::symlink_metadata(&start) {
+        Ok(meta) if meta.is_dir() => sweep_dir(&start, prefix, cutoff, &mut found)?,
+        Ok(_) => return Ok(found),
+        Err(e) if is_missing(&e) => return Ok(found),
+        Err(e) => return Err(e),
+    }
+    found.sort();
+    if !dry_run {
+        for rel in &found {
+            let path = root.join(rel);
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    let dir = path.parent().unwrap_or(root);
+                    sync_dir(dir)?;
+                    prune_empty_dirs(root, dir);
+                }
+                Err(e) if is_missing(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn sweep_dir(dir: &Path, rel: &str, cutoff: SystemTime, out: &mut Vec<String>) -> io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if is_missing(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let file_type = entry.file_type()?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let child = format!("{rel}/{name}");
+        if file_type.is_dir() {
+            sweep_dir(&entry.path(), &child, cutoff, out)?;
+        } else if file_type.is_file() && name.starts_with(TEMP_PREFIX) {
+            let modified = match entry.metadata() {
+                Ok(meta) => meta.modified()?,
+                Err(e) if is_missing(&e) => continue,
+                Err(e) => return Err(e),
+            };
+            if modified < cutoff {
+                out.push(child);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes and removes a scratch file: proves the root exists and is writable.

@@ -1,6 +1,8 @@
 //! `image-service gc`: removes variant blobs that no metadata points at and
 //! that are older than `--min-age`, so it is safe while the service runs (an
 //! upload in progress writes its blobs moments before its metadata row).
+//! With a file store it also removes the temp files of writes a crash cut off
+//! before their rename (`.tmp-*`, which are never objects), by the same age.
 
 use std::time::Duration;
 
@@ -13,6 +15,8 @@ use crate::config::Config;
 pub struct GcReport {
     pub orphans: usize,
     pub removed: usize,
+    /// Abandoned temp files found (file store only); removed unless a dry run.
+    pub temp_files: usize,
 }
 
 pub async fn run(config: &Config, dry_run: bool, min_age: Duration) -> anyhow::Result<GcReport> {
@@ -22,6 +26,7 @@ pub async fn run(config: &Config, dry_run: bool, min_age: Duration) -> anyhow::R
     let mut report = GcReport {
         orphans: 0,
         removed: 0,
+        temp_files: 0,
     };
     for prefix in ["images/", "thumbnails/"] {
         for (key, modified) in blobs.list(prefix).await? {
@@ -35,6 +40,22 @@ pub async fn run(config: &Config, dry_run: bool, min_age: Duration) -> anyhow::R
                 blobs.delete(&key).await?;
                 report.removed += 1;
                 println!("removed {key}");
+            }
+        }
+    }
+    if let Some(root) = config.blob_url.strip_prefix("file://") {
+        let files = blobs::FileBlobStore::new(root)?;
+        for prefix in ["images", "thumbnails"] {
+            for path in files
+                .sweep_abandoned_writes(prefix, cutoff, dry_run)
+                .await?
+            {
+                report.temp_files += 1;
+                if dry_run {
+                    println!("would remove temp file {path}");
+                } else {
+                    println!("removed temp file {path}");
+                }
             }
         }
     }

@@ -127,6 +127,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     report.removed
                 }
             );
+            if report.temp_files > 0 {
+                println!(
+                    "{} abandoned temp files; {verb} {}",
+                    report.temp_files, report.temp_files
+                );
+            }
             Ok(())
         }
         Command::CheckConfig => {
