@@ -59,6 +59,9 @@ pub(crate) async fn connect(url: &str) -> Result<SqliteExec, OpenError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(BUSY_TIMEOUT)
+        // A SQLite connection is a local file handle with nothing to go stale;
+        // the default ping costs a round trip to its worker thread per query.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| OpenError::Connect {

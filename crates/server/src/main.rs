@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use image_service::cli::{Cli, run};
 
+// Many small, short-lived allocations per request across worker threads:
+// mimalloc's per-thread heaps serve them without glibc's arena contention.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
