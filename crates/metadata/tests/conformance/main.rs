@@ -11,6 +11,7 @@ mod albums;
 mod audit;
 mod backends;
 mod dynamo;
+mod erase;
 mod fixtures;
 mod images;
 mod paging;
@@ -70,4 +71,5 @@ conformance! {
     audit::audit_chain_survives_concurrent_appends,
     audit::audit_redaction_keeps_the_chain_verifiable,
     audit::audit_redaction_of_an_unknown_user_is_a_no_op,
+    erase::erasing_a_user_leaves_nothing_of_theirs,
 }
