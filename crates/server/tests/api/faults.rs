@@ -5,19 +5,23 @@
 //! never a 500, never a hang — `/readyz` turns 503, and when PostgreSQL comes
 //! back on the same port the service recovers by itself, with no restart.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, images, spawn_with};
+use crate::support::outage::{Outage, free_port};
+use crate::support::{images, spawn_with};
 
 /// A store that is down must be reported well within this.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 /// How long the service may take to notice that the store is back.
 const RECOVER_WITHIN: Duration = Duration::from_secs(15);
+const OUTAGE: Outage = Outage {
+    answer_within: ANSWER_WITHIN,
+    recover_within: RECOVER_WITHIN,
+};
 
 /// A throwaway PostgreSQL cluster on its own port and socket directory,
 /// stopped (and its files removed) when dropped, even if the test panics.
@@ -179,79 +183,6 @@ fn run(command: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", command.get_program()))
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().unwrap().port()
-}
-
-/// Sends `request`, checks that it answered within `ANSWER_WITHIN` with 503
-/// `UNAVAILABLE` and a `Retry-After`, and returns how long it took.
-async fn assert_unavailable(
-    app: &TestApp,
-    what: &str,
-    request: reqwest::RequestBuilder,
-) -> Duration {
-    let started = Instant::now();
-    let response = request
-        .timeout(ANSWER_WITHIN * 2)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{what}: no answer ({e}); logs:\n{}", app.logs()));
-    let took = started.elapsed();
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_ne!(status, 500, "{what}: 500 while the store is down: {body}");
-    assert_eq!(status, 503, "{what}: {body}; logs:\n{}", app.logs());
-    assert_eq!(body["code"], "UNAVAILABLE", "{what}: {body}");
-    let retry_after = retry_after.unwrap_or_else(|| panic!("{what}: no Retry-After"));
-    assert!(
-        retry_after.parse::<u64>().is_ok_and(|s| s > 0),
-        "{what}: Retry-After {retry_after:?}"
-    );
-    assert!(
-        took < ANSWER_WITHIN,
-        "{what}: took {took:?} to say the store is down"
-    );
-    eprintln!("{what}: 503 UNAVAILABLE after {took:?}");
-    took
-}
-
-async fn status_of(request: reqwest::RequestBuilder) -> Option<u16> {
-    request
-        .timeout(ANSWER_WITHIN)
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
-}
-
-/// Polls `request` until it answers `expected`, for at most `RECOVER_WITHIN`.
-async fn wait_for_status(
-    app: &TestApp,
-    what: &str,
-    expected: u16,
-    request: impl Fn() -> reqwest::RequestBuilder,
-) {
-    let deadline = Instant::now() + RECOVER_WITHIN;
-    let mut last = None;
-    while Instant::now() < deadline {
-        last = status_of(request()).await;
-        if last == Some(expected) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!(
-        "{what}: not {expected} within {RECOVER_WITHIN:?} (last: {last:?}); logs:\n{}",
-        app.logs()
-    );
-}
-
 #[tokio::test]
 async fn a_metadata_store_that_stops_mid_traffic_gives_503_and_the_service_recovers_by_itself() {
     let pg = PrivatePostgres::start();
@@ -262,22 +193,27 @@ async fn a_metadata_store_that_stops_mid_traffic_gives_503_and_the_service_recov
     let id = image["id"].as_str().expect("image id").to_owned();
     let path = format!("/images/{id}");
     let readyz = || app.client.get(app.url("/readyz"));
-    assert_eq!(status_of(readyz()).await, Some(200));
+    assert_eq!(OUTAGE.status_of(readyz()).await, Some(200));
 
     pg.stop();
 
-    assert_unavailable(&app, "GET /images", app.get("/images", &token)).await;
-    assert_unavailable(&app, "GET /images/{id}", app.get(&path, &token)).await;
-    assert_unavailable(
-        &app,
-        "PATCH /images/{id}",
-        app.patch_json(
-            &path,
-            &token,
-            json!({ "title": "during", "version": image["version"] }),
-        ),
-    )
-    .await;
+    OUTAGE
+        .assert_unavailable(&app, "GET /images", app.get("/images", &token))
+        .await;
+    OUTAGE
+        .assert_unavailable(&app, "GET /images/{id}", app.get(&path, &token))
+        .await;
+    OUTAGE
+        .assert_unavailable(
+            &app,
+            "PATCH /images/{id}",
+            app.patch_json(
+                &path,
+                &token,
+                json!({ "title": "during", "version": image["version"] }),
+            ),
+        )
+        .await;
     let upload = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(images::jpeg(64, 48))
@@ -285,22 +221,29 @@ async fn a_metadata_store_that_stops_mid_traffic_gives_503_and_the_service_recov
             .mime_str("image/jpeg")
             .unwrap(),
     );
-    assert_unavailable(
-        &app,
-        "POST /images",
-        app.client
-            .post(app.url("/images"))
-            .bearer_auth(&token)
-            .multipart(upload),
-    )
-    .await;
-    assert_unavailable(&app, "GET /readyz", readyz()).await;
+    OUTAGE
+        .assert_unavailable(
+            &app,
+            "POST /images",
+            app.client
+                .post(app.url("/images"))
+                .bearer_auth(&token)
+                .multipart(upload),
+        )
+        .await;
+    OUTAGE
+        .assert_unavailable(&app, "GET /readyz", readyz())
+        .await;
 
     pg.pg_ctl_start();
 
     // The same process, its pool reconnecting on its own.
-    wait_for_status(&app, "GET /readyz", 200, readyz).await;
-    wait_for_status(&app, "GET /images/{id}", 200, || app.get(&path, &token)).await;
+    OUTAGE
+        .wait_for_status(&app, "GET /readyz", 200, readyz)
+        .await;
+    OUTAGE
+        .wait_for_status(&app, "GET /images/{id}", 200, || app.get(&path, &token))
+        .await;
     let response = app.get(&path, &token).send().await.unwrap();
     let body: Value = response.json().await.unwrap();
     assert_eq!(

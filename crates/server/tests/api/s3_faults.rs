@@ -7,19 +7,22 @@
 //! by itself, with no restart.
 
 use std::cell::Cell;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::support::backends::{as_settings, s3_required};
+use crate::support::outage::{Outage, free_port};
 use crate::support::{TestApp, images, spawn_with};
 
 /// A store that is down must be reported well within this.
 const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 /// How long the service may take to notice that the store is back.
 const RECOVER_WITHIN: Duration = Duration::from_secs(20);
+const OUTAGE: Outage = Outage {
+    answer_within: ANSWER_WITHIN,
+    recover_within: RECOVER_WITHIN,
+};
 const BUCKET: &str = "image-service-test";
 const ACCESS_KEY_ID: &str = "image-service-test";
 const SECRET_ACCESS_KEY: &str = "image-service-test-secret";
@@ -170,84 +173,6 @@ fn alive(pid: u32) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().unwrap().port()
-}
-
-/// Sends `request`, checks that it answered within `ANSWER_WITHIN` with 503
-/// `UNAVAILABLE` and a `Retry-After`, and returns how long it took.
-async fn assert_unavailable(
-    app: &TestApp,
-    what: &str,
-    request: reqwest::RequestBuilder,
-) -> Duration {
-    let started = Instant::now();
-    let response = request
-        .timeout(ANSWER_WITHIN * 2)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{what}: no answer ({e}); logs:\n{}", app.logs()));
-    let took = started.elapsed();
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert_ne!(
-        status,
-        500,
-        "{what}: 500 while the store is down: {body}; logs:\n{}",
-        app.logs()
-    );
-    assert_eq!(status, 503, "{what}: {body}; logs:\n{}", app.logs());
-    assert_eq!(body["code"], "UNAVAILABLE", "{what}: {body}");
-    let retry_after = retry_after.unwrap_or_else(|| panic!("{what}: no Retry-After"));
-    assert!(
-        retry_after.parse::<u64>().is_ok_and(|s| s > 0),
-        "{what}: Retry-After {retry_after:?}"
-    );
-    assert!(
-        took < ANSWER_WITHIN,
-        "{what}: took {took:?} to say the store is down"
-    );
-    eprintln!("{what}: 503 UNAVAILABLE after {took:?}");
-    took
-}
-
-async fn status_of(request: reqwest::RequestBuilder) -> Option<u16> {
-    request
-        .timeout(ANSWER_WITHIN)
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
-}
-
-/// Polls `request` until it answers `expected`, for at most `RECOVER_WITHIN`.
-async fn wait_for_status(
-    app: &TestApp,
-    what: &str,
-    expected: u16,
-    request: impl Fn() -> reqwest::RequestBuilder,
-) {
-    let deadline = Instant::now() + RECOVER_WITHIN;
-    let mut last = None;
-    while Instant::now() < deadline {
-        last = status_of(request()).await;
-        if last == Some(expected) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!(
-        "{what}: not {expected} within {RECOVER_WITHIN:?} (last: {last:?}); logs:\n{}",
-        app.logs()
-    );
-}
-
 async fn file_bytes(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
     let response = app.get(path, token).send().await.expect("file request");
     let status = response.status();
@@ -270,11 +195,13 @@ async fn a_blob_store_that_stops_mid_traffic_gives_503_and_the_service_recovers_
     let doomed = doomed["id"].as_str().expect("image id").to_owned();
     let before = file_bytes(&app, &file, &token).await;
     let readyz = || app.client.get(app.url("/readyz"));
-    assert_eq!(status_of(readyz()).await, Some(200));
+    assert_eq!(OUTAGE.status_of(readyz()).await, Some(200));
 
     s3.stop();
 
-    assert_unavailable(&app, "GET /images/{id}/file", app.get(&file, &token)).await;
+    OUTAGE
+        .assert_unavailable(&app, "GET /images/{id}/file", app.get(&file, &token))
+        .await;
     let upload = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(images::jpeg(64, 48))
@@ -282,15 +209,16 @@ async fn a_blob_store_that_stops_mid_traffic_gives_503_and_the_service_recovers_
             .mime_str("image/jpeg")
             .unwrap(),
     );
-    assert_unavailable(
-        &app,
-        "POST /images",
-        app.client
-            .post(app.url("/images"))
-            .bearer_auth(&token)
-            .multipart(upload),
-    )
-    .await;
+    OUTAGE
+        .assert_unavailable(
+            &app,
+            "POST /images",
+            app.client
+                .post(app.url("/images"))
+                .bearer_auth(&token)
+                .multipart(upload),
+        )
+        .await;
     // DELETE removes the row first, then the blobs (docs/ARCHITECTURE.md,
     // "Deletion removes the row first"): with only the blob store down the
     // image is gone for clients, so it is a 204 and the blobs are left for
@@ -327,7 +255,9 @@ async fn a_blob_store_that_stops_mid_traffic_gives_503_and_the_service_recovers_
         404,
         "the deleted image is gone for clients"
     );
-    assert_unavailable(&app, "GET /readyz", readyz()).await;
+    OUTAGE
+        .assert_unavailable(&app, "GET /readyz", readyz())
+        .await;
     // What needs only the metadata store goes on working.
     let response = app
         .get(&format!("/images/{id}"), &token)
@@ -344,11 +274,14 @@ async fn a_blob_store_that_stops_mid_traffic_gives_503_and_the_service_recovers_
     s3.restart();
 
     // The same process, its HTTP client reconnecting on its own.
-    wait_for_status(&app, "GET /readyz", 200, readyz).await;
-    wait_for_status(&app, "GET /images/{id}/file", 200, || {
-        app.get(&file, &token)
-    })
-    .await;
+    OUTAGE
+        .wait_for_status(&app, "GET /readyz", 200, readyz)
+        .await;
+    OUTAGE
+        .wait_for_status(&app, "GET /images/{id}/file", 200, || {
+            app.get(&file, &token)
+        })
+        .await;
     let after = file_bytes(&app, &file, &token).await;
     assert!(
         after == before,

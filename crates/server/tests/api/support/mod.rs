@@ -4,6 +4,7 @@ pub mod app;
 pub mod backends;
 pub mod control;
 pub mod images;
+pub mod outage;
 pub mod tokens;
 
 pub use app::{TestApp, assert_error, spawn_app, spawn_with};
