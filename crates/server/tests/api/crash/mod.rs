@@ -28,8 +28,10 @@ use sqlx::sqlite::SqliteConnectOptions;
 use crate::support::backends::{self, PgSchema, SharedKeys};
 use crate::support::{TestApp, images, spawn_with};
 
+mod disk;
 mod traffic;
 
+use disk::{gc_keys, orphan_count, relative, walk};
 use traffic::{Api, deleter, patcher, uploader};
 
 /// Two users, so two directories (and two data keys) are written at once.
@@ -112,7 +114,6 @@ fn problem(ledger: &Shared, text: String) {
     ledger.lock().unwrap().problems.push(text);
 }
 
-
 /// Where the rows live, to remove one behind the service's back.
 enum Rows<'a> {
     Sqlite(PathBuf),
@@ -189,58 +190,6 @@ impl Setup<'_> {
         }
         (blobs, temps)
     }
-}
-
-fn walk(dir: &Path, rel: &str, blobs: &mut BTreeSet<String>, temps: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let child = format!("{rel}/{name}");
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            walk(&entry.path(), &child, blobs, temps);
-        } else if name.starts_with('.') {
-            temps.push(entry.path());
-        } else if name.ends_with(".webp") {
-            blobs.insert(child);
-        }
-    }
-}
-
-/// `N` from gc's last line, `N orphan blobs; …`.
-fn orphan_count(gc_output: &str) -> usize {
-    gc_output
-        .lines()
-        .find_map(|l| l.split_once(" orphan blobs; ")?.0.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no count in gc output:\n{gc_output}"))
-}
-
-/// The keys gc printed after `prefix` (`would remove ` / `removed `), blobs
-/// and temp files apart.
-fn gc_keys(gc_output: &str, prefix: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    let (mut blobs, mut temps) = (BTreeSet::new(), BTreeSet::new());
-    for line in gc_output.lines() {
-        let Some(rest) = line.strip_prefix(prefix) else {
-            continue;
-        };
-        match rest.strip_prefix("temp file ") {
-            Some(temp) => temps.insert(temp.to_owned()),
-            None => blobs.insert(rest.to_owned()),
-        };
-    }
-    (blobs, temps)
-}
-
-/// Paths below `root`, as gc prints them.
-fn relative(root: &Path, paths: &[PathBuf]) -> BTreeSet<String> {
-    paths
-        .iter()
-        .map(|p| p.strip_prefix(root).unwrap().display().to_string())
-        .collect()
 }
 
 async fn status_and_bytes(api: &Api, path: &str, user: usize) -> (u16, Bytes) {

@@ -29,7 +29,12 @@ impl Api {
             .bearer_auth(&self.tokens[user])
     }
 
-    pub(super) fn upload(&self, user: usize, jpeg: Vec<u8>, title: &str) -> reqwest::RequestBuilder {
+    pub(super) fn upload(
+        &self,
+        user: usize,
+        jpeg: Vec<u8>,
+        title: &str,
+    ) -> reqwest::RequestBuilder {
         let form = Form::new()
             .part(
                 "file",
@@ -62,7 +67,13 @@ fn pick_live(ledger: &Shared, rng: &mut Rng) -> Option<(String, usize, i64)> {
 }
 
 /// Uploads, then reads back the display bytes, until the service dies.
-pub(super) async fn uploader(api: Api, ledger: Shared, mut rng: Rng, stop: Arc<AtomicBool>, round: usize) {
+pub(super) async fn uploader(
+    api: Api,
+    ledger: Shared,
+    mut rng: Rng,
+    stop: Arc<AtomicBool>,
+    round: usize,
+) {
     while !stop.load(Ordering::Relaxed) {
         let user = rng.below(USERS.len() as u64) as usize;
         let jpeg = images::jpeg(64 + rng.below(96) as u32, 48 + rng.below(72) as u32);
