@@ -35,6 +35,15 @@ pub(crate) struct PgExec {
 
 impl_sql_exec!(PgExec, sqlx::Postgres, RETRY);
 
+impl PgExec {
+    async fn fetch_image_rows(
+        &self,
+        sql: crate::sql::Sql,
+    ) -> Result<Vec<crate::sql::rows::ImageRow>, sqlx::Error> {
+        self.fetch(sql).await
+    }
+}
+
 /// Names the server without its password, for error messages.
 fn describe(options: &PgConnectOptions) -> String {
     format!(

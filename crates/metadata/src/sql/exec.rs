@@ -115,11 +115,12 @@ macro_rules! impl_sql_exec {
                 .await
             }
 
+            /// Each engine's own `fetch_image_rows`: the hottest reads.
             async fn fetch_images(
                 &self,
                 sql: $crate::sql::Sql,
             ) -> Result<Vec<$crate::sql::rows::ImageRow>, sqlx::Error> {
-                self.fetch(sql).await
+                self.fetch_image_rows(sql).await
             }
 
             async fn fetch_albums(

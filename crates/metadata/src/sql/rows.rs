@@ -59,6 +59,35 @@ pub(crate) struct ImageRow {
     updated_at: i64,
 }
 
+impl ImageRow {
+    /// A row selected as `IMAGE_COLUMNS`, in that order (the SQLite readers).
+    pub(crate) fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            user_id: row.get(1)?,
+            album_id: row.get(2)?,
+            title: row.get(3)?,
+            description: row.get(4)?,
+            alt_text: row.get(5)?,
+            tags: row.get(6)?,
+            width: row.get(7)?,
+            height: row.get(8)?,
+            size: row.get(9)?,
+            thumb_width: row.get(10)?,
+            thumb_height: row.get(11)?,
+            thumb_size: row.get(12)?,
+            original_content_type: row.get(13)?,
+            original_width: row.get(14)?,
+            original_height: row.get(15)?,
+            original_size: row.get(16)?,
+            original_filename: row.get(17)?,
+            version: row.get(18)?,
+            created_at: row.get(19)?,
+            updated_at: row.get(20)?,
+        })
+    }
+}
+
 /// One `albums` row with its computed `image_count`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AlbumRow {

@@ -8,10 +8,14 @@ use sqlx::sqlite::{
 };
 
 use crate::error::OpenError;
+use crate::sql::Sql;
 use crate::sql::exec::impl_sql_exec;
+use crate::sql::rows::ImageRow;
+
+mod reader;
 
 /// How long a writer waits for another writer's lock before giving up (`Unavailable`).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// WAL lets readers run beside the single writer; a few connections suffice
 /// on the two to eight cores a single-machine deployment has.
 const MAX_CONNECTIONS: u32 = 8;
@@ -19,9 +23,17 @@ const MAX_CONNECTIONS: u32 = 8;
 /// The pool behind the shared SQL store.
 pub(crate) struct SqliteExec {
     pool: SqlitePool,
+    /// The hot image reads bypass sqlx (see `reader`).
+    readers: std::sync::Arc<reader::Readers>,
 }
 
 impl_sql_exec!(SqliteExec, sqlx::Sqlite);
+
+impl SqliteExec {
+    async fn fetch_image_rows(&self, sql: Sql) -> Result<Vec<ImageRow>, sqlx::Error> {
+        self.readers.fetch_images(sql).await
+    }
+}
 
 /// `sqlite://PATH` (relative or absolute, `sqlite:///abs` too) → the file path.
 fn path_of(url: &str) -> Result<PathBuf, OpenError> {
@@ -68,7 +80,8 @@ pub(crate) async fn connect(url: &str) -> Result<SqliteExec, OpenError> {
             target: path.display().to_string(),
             source: e.into(),
         })?;
-    Ok(SqliteExec { pool })
+    let readers = reader::Readers::new(path);
+    Ok(SqliteExec { pool, readers })
 }
 
 fn create_parent(path: &Path) -> Result<(), OpenError> {
