@@ -153,6 +153,9 @@ impl Authenticator {
         if let Some(principal) = self.cache.get(bearer_token, now) {
             return Ok(principal);
         }
+        if !payload_is_utf8(bearer_token) {
+            return Err(AuthError::Invalid("payload not UTF-8"));
+        }
         // Fails for `alg: none` and any algorithm jsonwebtoken does not know.
         let header = jsonwebtoken::decode_header(bearer_token)
             .map_err(|_| AuthError::Invalid("malformed header"))?;
@@ -227,4 +230,16 @@ impl Authenticator {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+}
+
+/// A claims set is UTF-8 JSON (RFC 7519 section 7.2). serde does not check the
+/// strings of claims we ignore, so check the whole payload before trusting it.
+fn payload_is_utf8(token: &str) -> bool {
+    use base64::Engine as _;
+    let Some(payload) = token.split('.').nth(1) else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok())
 }

@@ -233,3 +233,30 @@ async fn verified_tokens_are_cached_until_exp() {
     auth.clock = || jsonwebtoken::get_current_timestamp() + 7200;
     assert!(auth.cache.get(&token, (auth.clock)()).is_none());
 }
+
+/// Found by the `jwt` fuzz target: serde skips the strings of claims it does
+/// not read without checking their UTF-8, so a payload that is not text
+/// would pass. A JWT claims set is UTF-8 JSON (RFC 7519 section 7.2).
+#[tokio::test]
+async fn a_payload_that_is_not_utf8_is_refused_even_when_signed() {
+    let mut payload = claims("mallory").to_string().into_bytes();
+    payload.pop();
+    payload.extend_from_slice(b",\"note\":\"\xff\xfe\"}");
+    let header = json!({"alg": "ES256", "typ": "JWT", "kid": EC_KID}).to_string();
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(&payload)
+    );
+    let key = jsonwebtoken::EncodingKey::from_ec_der(&keys().ec_pkcs8);
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::ES256).unwrap();
+    assert_invalid(
+        check(&format!("{message}.{signature}")).await,
+        "non-UTF-8 payload",
+    );
+
+    // The same token with the bytes made text verifies, so the refusal is the UTF-8 alone.
+    let mut text = claims("mallory").as_object().unwrap().clone();
+    text.insert("note".into(), json!("\u{fffd}"));
+    assert!(check(&es256(&Value::Object(text))).await.is_ok());
+}

@@ -4,6 +4,7 @@
 mod caller;
 mod json;
 mod query;
+pub mod upload_form;
 
 pub use caller::Caller;
 pub use json::StrictJson;

@@ -552,5 +552,5 @@ async fn sigkill_mid_request_never_leaves_a_row_without_its_blobs_on_postgres_an
         blob_root: s3.bucket(),
         rows: Rows::Postgres(&schema),
     };
-    crash_loop(&setup, 20).await;
+    crash_loop(&setup, 50).await;
 }

@@ -4,11 +4,10 @@
 //! the metadata before the 201.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono::Utc;
 use domain::keys::{BlobKey, Variant};
 use domain::{ImageId, ImageRecord, OriginalInfo, VariantInfo, fields};
@@ -19,12 +18,10 @@ use crate::http::context;
 use crate::http::dto::ImageDto;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Caller;
+use crate::http::extract::upload_form::{FORM_OVERHEAD, multipart_boundary, read_form};
 use crate::http::routes::albums::owned_album;
 use crate::state::AppState;
 
-/// Room for the text fields and multipart framing around the file.
-const FORM_OVERHEAD: u64 = 256 * 1024;
-const TEXT_FIELD_MAX: usize = 64 * 1024;
 const ALLOWED_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
 /// The form's schema in the OpenAPI document (`schema::upload_form`).
@@ -40,17 +37,6 @@ impl utoipa::ToSchema for UploadFormDoc {
     fn name() -> std::borrow::Cow<'static, str> {
         "UploadForm".into()
     }
-}
-
-/// The parsed form, before validation.
-#[derive(Default)]
-struct UploadForm {
-    file: Option<(Bytes, Option<String>, Option<String>)>,
-    album_id: Option<String>,
-    title: Option<String>,
-    description: Option<String>,
-    alt_text: Option<String>,
-    tags: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/images", tag = "images",
@@ -189,99 +175,9 @@ async fn discard_blobs(state: &AppState, keys: &[&BlobKey]) {
     }
 }
 
-fn multipart_boundary(headers: &HeaderMap) -> ApiResult<String> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let is_form = content_type
-        .split(';')
-        .next()
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("multipart/form-data"));
-    if !is_form {
-        return Err(ApiError::UnsupportedMediaType("multipart/form-data"));
-    }
-    multer::parse_boundary(content_type)
-        .map_err(|_| ApiError::field("body", "multipart boundary missing"))
-}
-
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
-}
-
-/// Streams the form, refusing unknown fields and cutting the file off at `max`.
-async fn read_form(body: Body, boundary: String, max: u64) -> ApiResult<UploadForm> {
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().whole_stream(max + FORM_OVERHEAD));
-    let mut multipart =
-        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
-    let mut form = UploadForm::default();
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error(max))? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            if form.file.is_some() {
-                return Err(ApiError::field("file", "only one file per upload"));
-            }
-            let declared = field
-                .content_type()
-                .map(|m| m.essence_str().to_ascii_lowercase());
-            let filename = field.file_name().map(str::to_owned);
-            let mut buf = BytesMut::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
-                if (buf.len() + chunk.len()) as u64 > max {
-                    return Err(ApiError::FileTooLarge(max));
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            form.file = Some((buf.freeze(), declared, filename));
-            continue;
-        }
-        let slot_name = name.clone();
-        let mut text = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
-            if text.len() + chunk.len() > TEXT_FIELD_MAX {
-                return Err(ApiError::field(&slot_name, "is too long"));
-            }
-            text.extend_from_slice(&chunk);
-        }
-        let text =
-            String::from_utf8(text).map_err(|_| ApiError::field(&name, "must be UTF-8 text"))?;
-        let slot = match name.as_str() {
-            "albumId" => &mut form.album_id,
-            "title" => &mut form.title,
-            "description" => &mut form.description,
-            "altText" => &mut form.alt_text,
-            "tags" => {
-                form.tags.extend(parse_tags(text)?);
-                continue;
-            }
-            _ => return Err(ApiError::field(&name, "unknown field")),
-        };
-        if slot.replace(text).is_some() {
-            return Err(ApiError::field(&name, "given more than once"));
-        }
-    }
-    Ok(form)
-}
-
-/// One tag per repeated field, or one JSON array of strings.
-fn parse_tags(text: String) -> ApiResult<Vec<String>> {
-    if text.trim_start().starts_with('[') {
-        serde_json::from_str(&text)
-            .map_err(|_| ApiError::field("tags", "must be a JSON array of strings"))
-    } else {
-        Ok(vec![text])
-    }
-}
-
-fn multipart_error(max: u64) -> impl Fn(multer::Error) -> ApiError {
-    move |err| match err {
-        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
-            ApiError::FileTooLarge(max)
-        }
-        other => ApiError::field("body", format!("malformed multipart body: {other}")),
-    }
 }
