@@ -214,21 +214,11 @@ async fn a_metadata_store_that_stops_mid_traffic_gives_503_and_the_service_recov
             ),
         )
         .await;
-    let upload = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(images::jpeg(64, 48))
-            .file_name("photo.jpg")
-            .mime_str("image/jpeg")
-            .unwrap(),
-    );
     OUTAGE
         .assert_unavailable(
             &app,
             "POST /images",
-            app.client
-                .post(app.url("/images"))
-                .bearer_auth(&token)
-                .multipart(upload),
+            app.upload_request(&token, images::jpeg(64, 48), "image/jpeg", &[]),
         )
         .await;
     OUTAGE

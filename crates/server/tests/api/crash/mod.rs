@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,8 +27,10 @@ use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::support::backends::{self, PgSchema, SharedKeys};
 use crate::support::{TestApp, images, spawn_with};
+use own_s3::OwnS3;
 
 mod disk;
+mod own_s3;
 mod traffic;
 
 use disk::{gc_keys, orphan_count, relative, walk};
@@ -467,54 +469,6 @@ async fn sigkill_mid_request_never_leaves_a_row_without_its_blobs_on_sqlite_and_
         rows: Rows::Sqlite(data.join("metadata.db")),
     };
     crash_loop(&setup, 80).await;
-}
-
-/// An s3s-fs of this test's own: gc sweeps a whole bucket, and in the shared
-/// one every other test's blobs would look like orphans of this schema.
-struct OwnS3 {
-    dir: PathBuf,
-    endpoint: String,
-}
-
-impl OwnS3 {
-    fn start() -> Option<Self> {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../blobs/scripts/start-s3.sh");
-        let dir = std::env::temp_dir().join(format!(
-            "crash-s3-{}",
-            ulid::Ulid::new().to_string().to_lowercase()
-        ));
-        let output = Command::new("bash")
-            .arg(script)
-            .arg(&dir)
-            .arg("")
-            .arg(std::process::id().to_string())
-            .stderr(Stdio::inherit())
-            .output()
-            .ok()?;
-        let endpoint = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-        (output.status.success() && endpoint.starts_with("http://"))
-            .then_some(Self { dir, endpoint })
-    }
-
-    fn bucket(&self) -> PathBuf {
-        self.dir.join("buckets").join("image-service-test")
-    }
-
-    fn blob_url(&self) -> String {
-        let endpoint = self.endpoint.replace(':', "%3A").replace('/', "%2F");
-        format!("s3://image-service-test?region=us-east-1&endpoint={endpoint}&path_style=true")
-    }
-}
-
-impl Drop for OwnS3 {
-    fn drop(&mut self) {
-        // The script's watcher would stop it when this test binary exits; the
-        // server is ours, so stop it now, by its recorded pid.
-        if let Ok(pid) = std::fs::read_to_string(self.dir.join("s3s-fs.pid")) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 #[tokio::test]

@@ -172,14 +172,14 @@ impl TestApp {
             .json(&body)
     }
 
-    /// Uploads `bytes` as `file` with the given declared type and extra text fields.
-    pub async fn upload_with(
+    /// The `POST /images` request for `bytes` as `file` with the given declared type and extra text fields.
+    pub fn upload_request(
         &self,
         token: &str,
         bytes: Vec<u8>,
         declared: &str,
         fields: &[(&str, &str)],
-    ) -> reqwest::Response {
+    ) -> reqwest::RequestBuilder {
         let mut form = Form::new().part(
             "file",
             Part::bytes(bytes)
@@ -194,6 +194,17 @@ impl TestApp {
             .post(self.url("/images"))
             .bearer_auth(token)
             .multipart(form)
+    }
+
+    /// Uploads `bytes` as `file` with the given declared type and extra text fields.
+    pub async fn upload_with(
+        &self,
+        token: &str,
+        bytes: Vec<u8>,
+        declared: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.upload_request(token, bytes, declared, fields)
             .send()
             .await
             .expect("upload request")

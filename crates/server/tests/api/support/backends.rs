@@ -79,19 +79,26 @@ pub fn s3_required() -> bool {
     std::env::var("IMAGE_SERVICE_TEST_S3_REQUIRED").as_deref() == Ok("1")
 }
 
-fn start_s3s_fs() -> Option<S3Target> {
+/// Starts an s3s-fs over `dir` (crates/blobs/scripts/start-s3.sh), stopped
+/// when this test process exits; its endpoint URL.
+pub fn launch_s3s_fs(dir: &std::path::Path) -> Option<String> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../blobs/scripts/start-s3.sh");
-    let data = std::env::temp_dir().join(format!("api-s3-test-{}", std::process::id()));
     let output = Command::new("bash")
         .arg(script)
-        .arg(&data)
+        .arg(dir)
         .arg("")
         .arg(std::process::id().to_string())
         .stderr(Stdio::inherit())
         .output()
         .ok()?;
     let endpoint = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-    (output.status.success() && endpoint.starts_with("http://")).then(|| S3Target {
+    (output.status.success() && endpoint.starts_with("http://")).then_some(endpoint)
+}
+
+fn start_s3s_fs() -> Option<S3Target> {
+    let data = std::env::temp_dir().join(format!("api-s3-test-{}", std::process::id()));
+    let endpoint = launch_s3s_fs(&data)?;
+    Some(S3Target {
         endpoint,
         bucket: DEFAULT_BUCKET.into(),
         access_key_id: "image-service-test".into(),
