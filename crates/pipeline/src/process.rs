@@ -34,9 +34,13 @@ pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, PipelineE
     let pixels = resize::shrink_to(pixels, settings.display_max_side)?;
     let pixels = color::to_srgb(pixels, decoded.icc.as_deref()).into_rgb_family();
     let display = orient::apply(pixels, orientation);
-    let thumb = resize::shrink_ref(&display, settings.thumbnail_max_side)?;
+    // The display encode is the long pole: it starts at once, while a second thread derives the
+    // thumbnail from the display pixels and encodes it.
     let (display, thumbnail) = std::thread::scope(|s| {
-        let t = s.spawn(|| encoded(&thumb, settings.thumbnail_quality));
+        let t = s.spawn(|| {
+            let thumb = resize::shrink_ref(&display, settings.thumbnail_max_side)?;
+            encoded(&thumb, settings.thumbnail_quality)
+        });
         let d = encoded(&display, settings.display_quality);
         let t = t
             .join()
