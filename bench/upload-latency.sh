@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Latency of one upload over HTTP, request to 201 (docs/benchmarks.md, "One
+# 12-megapixel upload"): the release binary on the embedded store (SQLite and
+# encrypted files, both variants fsynced), a development token, uploads limit
+# off, one upload at a time. One warm-up upload, then RUNS timed ones.
+#
+#   bench/upload-latency.sh IMAGE [RUNS]      # prints median, min and max seconds
+#
+# Knobs (environment): BIN (the binary; default the release build under
+# CARGO_TARGET_DIR), PORT (18090), GAP (s between uploads, 0.3).
+# Needs: curl. The server's data lives in a temporary folder, removed at exit.
+set -euo pipefail
+
+IMAGE=${1:?usage: bench/upload-latency.sh IMAGE [RUNS]}
+RUNS=${2:-15}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/image-service/target}
+BIN=${BIN:-$TARGET/release/image-service}
+PORT=${PORT:-18090}
+GAP=${GAP:-0.3}
+[[ -x $BIN ]] || (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release --locked)
+
+DATA=$(mktemp -d)
+export IMAGE_SERVICE_DATA_DIR=$DATA IMAGE_SERVICE_LISTEN=127.0.0.1:$PORT
+export IMAGE_SERVICE_LIMIT_UPLOADS_PER_MIN=0 IMAGE_SERVICE_LOG=warn
+"$BIN" >"$DATA/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  sleep 0.1
+done
+TOKEN=$("$BIN" dev-token --sub latency)
+
+times=()
+for i in $(seq 0 "$RUNS"); do
+  out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "Authorization: Bearer $TOKEN" \
+    -F "file=@$IMAGE" "http://127.0.0.1:$PORT/images")
+  [[ ${out% *} == 201 ]] || { echo "upload $i: HTTP ${out% *}" >&2; exit 1; }
+  ((i > 0)) && times+=("${out#* }")
+  sleep "$GAP"
+done
+printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1 * 1000}
+  END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+       printf "uploads %d  median %.0f ms  min %.0f ms  max %.0f ms\n", NR, m, a[1], a[NR]}'
