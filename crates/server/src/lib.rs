@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod limits;
+pub mod memory_budget;
 pub mod processing;
 pub mod secrets;
 pub mod serve;

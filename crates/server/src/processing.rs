@@ -1,6 +1,7 @@
 //! The bounded image-processing pool: a memory budget weighted by what
-//! decoding will cost (pixels × channels), one worker per core, and a bounded
-//! queue past which uploads get 503 `OVERLOADED` instead of piling up.
+//! decoding will cost (pixels × channels, first fit so small images pass
+//! large ones waiting for room), one worker per core, and a bounded queue past
+//! which uploads get 503 `OVERLOADED` instead of piling up.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,27 +12,25 @@ use pipeline::{PipelineError, Processed, Settings};
 use tokio::sync::Semaphore;
 
 use crate::http::error::ApiError;
+use crate::memory_budget::MemoryBudget;
 
 const MIB: u64 = 1024 * 1024;
 
 pub struct Processor {
     settings: Arc<Settings>,
     workers: Arc<Semaphore>,
-    /// Permits are MiB of the memory budget.
-    memory: Arc<Semaphore>,
-    budget_mib: u32,
+    /// In MiB.
+    memory: Arc<MemoryBudget>,
     in_flight: AtomicUsize,
     max_in_flight: usize,
 }
 
 impl Processor {
     pub fn new(settings: Settings, workers: usize, queue: usize, budget_bytes: u64) -> Self {
-        let budget_mib = (budget_bytes / MIB).clamp(1, u64::from(u32::MAX >> 3)) as u32;
         Self {
             settings: Arc::new(settings),
             workers: Arc::new(Semaphore::new(workers)),
-            memory: Arc::new(Semaphore::new(budget_mib as usize)),
-            budget_mib,
+            memory: MemoryBudget::new((budget_bytes / MIB).max(1)),
             in_flight: AtomicUsize::new(0),
             max_in_flight: workers + queue,
         }
@@ -63,18 +62,12 @@ impl Processor {
 
     async fn admit_and_run(&self, bytes: Bytes) -> Result<Processed, ApiError> {
         let probe = pipeline::probe(&bytes, &self.settings).map_err(map_error)?;
-        let cost_mib = pipeline::decode_cost_bytes(&probe)
-            .div_ceil(MIB)
-            .clamp(1, u64::from(self.budget_mib)) as u32;
+        let cost_mib = pipeline::decode_cost_bytes(&probe).div_ceil(MIB).max(1);
 
         let queued = Instant::now();
         let _slot =
             InFlight::enter(&self.in_flight, self.max_in_flight).ok_or(ApiError::Overloaded)?;
-        let _memory = self
-            .memory
-            .acquire_many(cost_mib)
-            .await
-            .map_err(|_| ApiError::Overloaded)?;
+        let _memory = self.memory.reserve(cost_mib).await;
         let _worker = self
             .workers
             .acquire()

@@ -13,6 +13,7 @@ mod files;
 mod headers;
 mod images;
 mod limits;
+mod memory_budget;
 mod migrate;
 mod overload;
 mod pagination;

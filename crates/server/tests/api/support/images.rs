@@ -105,3 +105,22 @@ fn entry(out: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: u32) {
 pub fn decode_webp(bytes: &[u8]) -> image::DynamicImage {
     image::load_from_memory_with_format(bytes, image::ImageFormat::WebP).expect("valid WebP")
 }
+
+/// A JPEG of a smooth gradient with pseudo-random grain, so it compresses like
+/// a photograph: `grain` is the noise amplitude (0–255) and sets the file size.
+pub fn grainy_jpeg(width: u32, height: u32, grain: u8) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let img = RgbImage::from_fn(width, height, |x, y| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let noise = ((state >> 33) % (u64::from(grain) + 1)) as u8;
+        let base = ((x * 255 / width + y * 255 / height) / 2) as u8;
+        Rgb([base.saturating_add(noise), base / 2 + noise / 2, 255 - base])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
