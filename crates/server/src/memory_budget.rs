@@ -80,8 +80,8 @@ impl MemoryBudget {
         })
     }
 
-    /// What is free now (for tests and metrics).
-    pub fn available(&self) -> u64 {
+    #[cfg(test)]
+    fn available(&self) -> u64 {
         self.lock().available
     }
 

@@ -12,9 +12,19 @@ pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
             Rgb([20, 20, 220])
         }
     });
+    encode_jpeg(&img)
+}
+
+/// `img` as a quality-90 JPEG.
+fn encode_jpeg(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .unwrap();
     out
 }
@@ -118,9 +128,5 @@ pub fn grainy_jpeg(width: u32, height: u32, grain: u8) -> Vec<u8> {
         let base = ((x * 255 / width + y * 255 / height) / 2) as u8;
         Rgb([base.saturating_add(noise), base / 2 + noise / 2, 255 - base])
     });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    out
+    encode_jpeg(&img)
 }
