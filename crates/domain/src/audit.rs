@@ -1,9 +1,9 @@
-//! Audit events (spec 9): one per change, denial and refusal.
+//! Audit events (docs/API.md, Audit): one per change, denial and refusal.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// One audit event, serialised exactly as spec 9 shows it.
+/// One audit event, serialised exactly as docs/API.md, Audit, shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {

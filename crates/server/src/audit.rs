@@ -1,4 +1,4 @@
-//! The audit trail (spec 9): events go to the metadata store (append-only)
+//! The audit trail (docs/API.md, Audit): events go to the metadata store (append-only)
 //! and to the JSON log on stdout.
 //!
 //! Changes (create, update, delete, erase) are persisted before the response.
