@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use domain::{AuditEvent, MetadataStore};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::http::context;
+use crate::request_context as context;
 
 const SECURITY_QUEUE: usize = 4096;
 /// How long an append waits for this process's previous one before going
