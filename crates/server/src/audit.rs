@@ -1,5 +1,5 @@
 //! The audit trail (spec 9): events go to the metadata store (append-only)
-//! and to the JSON log on stdout.
+//! and to the JSON log on stdout (as a nested `audit` object, see `telemetry`).
 //!
 //! Changes (create, update, delete, erase) are persisted before the response.
 //! Security events (denied access, failed authentication, rate-limit
@@ -141,10 +141,12 @@ fn now_micros() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
+/// One log line with the event as a nested `audit` object (see `telemetry`).
 fn log(event: &AuditEvent) {
+    let json = serde_json::to_string(event).unwrap_or_default();
     tracing::info!(
-        target: "audit",
-        audit = %serde_json::to_string(event).unwrap_or_default(),
+        target: crate::telemetry::AUDIT_TARGET,
+        audit = json.as_str(),
         "audit event"
     );
 }
