@@ -12,6 +12,7 @@ pub mod image;
 pub mod keys;
 pub mod page;
 pub mod ports;
+pub mod private_fs;
 
 pub use album::AlbumRecord;
 pub use audit::{AuditEvent, AuditFilter};

@@ -27,6 +27,12 @@ pub enum OpenError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the metadata database file {path}: {source}")]
+    CreateFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot connect to the metadata store {target}: {source}")]
     Connect {
         target: String,

@@ -1,5 +1,6 @@
-//! The audit trail (docs/API.md, Audit): events go to the metadata store (append-only)
-//! and to the JSON log on stdout.
+//! The audit trail (docs/API.md, Audit): events go to the metadata store
+//! (append-only) and to the JSON log on stdout (as a nested `audit` object,
+//! see `telemetry`).
 //!
 //! Changes (create, update, delete, erase) are persisted before the response.
 //! Security events (denied access, failed authentication, rate-limit
@@ -20,7 +21,7 @@ use chrono::{DateTime, Utc};
 use domain::{AuditEvent, MetadataStore};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::http::context;
+use crate::request_context as context;
 
 const SECURITY_QUEUE: usize = 4096;
 /// How long an append waits for this process's previous one before going
@@ -141,10 +142,12 @@ fn now_micros() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
+/// One log line with the event as a nested `audit` object (see `telemetry`).
 fn log(event: &AuditEvent) {
+    let json = serde_json::to_string(event).unwrap_or_default();
     tracing::info!(
-        target: "audit",
-        audit = %serde_json::to_string(event).unwrap_or_default(),
+        target: crate::telemetry::AUDIT_TARGET,
+        audit = json.as_str(),
         "audit event"
     );
 }

@@ -9,6 +9,7 @@ pub mod http;
 pub mod limits;
 pub mod memory_budget;
 pub mod processing;
+pub mod request_context;
 pub mod secrets;
 pub mod serve;
 pub mod signing;

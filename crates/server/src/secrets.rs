@@ -1,5 +1,5 @@
-//! Keys generated into the data dir on first start (mode 0600) when the
-//! configuration gives none.
+//! Keys generated into the data dir on first start (mode 0600, see
+//! `domain::private_fs`) when the configuration gives none.
 
 use std::io::Write;
 use std::path::Path;
@@ -21,13 +21,12 @@ pub fn load_or_generate_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
         .map_err(|_| anyhow::anyhow!("no system randomness"))?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        domain::private_fs::create_dir_all(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
+    let mut file = domain::private_fs::file_options()
+        .write(true)
+        .create_new(true)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(STANDARD.encode(&key).as_bytes())?;

@@ -70,12 +70,7 @@ impl Application {
 }
 
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "IMAGE_SERVICE_DATA_DIR: cannot create {}",
-            config.data_dir.display()
-        )
-    })?;
+    private_data_dir(&config.data_dir)?;
     let metadata = metadata::open(&config.metadata_url)
         .await
         .context("IMAGE_SERVICE_METADATA_URL: cannot open the metadata store")?;
@@ -114,6 +109,20 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         processor,
         config,
     })))
+}
+
+/// Creates the data directory `0700`, or sets an existing one to `0700`:
+/// one made by an older version or by hand may be open to other users, and
+/// everything the service writes lives below it (see `domain::private_fs`).
+/// A directory the service does not own (a volume mounted for a group) cannot
+/// be changed; that is said, not fatal, since the files in it are private.
+fn private_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    domain::private_fs::create_dir_all(dir)
+        .with_context(|| format!("IMAGE_SERVICE_DATA_DIR: cannot create {}", dir.display()))?;
+    if let Err(err) = domain::private_fs::restrict_dir(dir) {
+        tracing::warn!(path = %dir.display(), error = %err, "cannot make the data directory private (chmod 700)");
+    }
+    Ok(())
 }
 
 pub fn pipeline_settings(config: &Config) -> pipeline::Settings {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -127,7 +127,7 @@ impl MasterKey {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(data_dir).map_err(io_err)?;
+        domain::private_fs::create_dir_all(data_dir).map_err(io_err)?;
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 warn_if_exposed(&path);
@@ -180,10 +180,9 @@ impl fmt::Debug for MasterKey {
 }
 
 fn write_private(path: &Path, contents: &str) -> io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
+    let mut file = domain::private_fs::file_options()
         .write(true)
         .create_new(true)
-        .mode(0o600)
         .open(path)?;
     file.write_all(contents.as_bytes())?;
     file.write_all(b"\n")?;

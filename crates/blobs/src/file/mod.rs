@@ -24,10 +24,10 @@ pub struct FileBlobStore {
 }
 
 impl FileBlobStore {
-    /// Creates the root if needed. The root is canonicalised once, so a root that
-    /// is itself a symlink (an operator's choice) is fine.
+    /// Creates the root (`0700`) if needed. The root is canonicalised once, so
+    /// a root that is itself a symlink (an operator's choice) is fine.
     pub fn new(root: impl AsRef<Path>) -> io::Result<Self> {
-        std::fs::create_dir_all(root.as_ref())?;
+        domain::private_fs::create_dir_all(root.as_ref())?;
         let root = root.as_ref().canonicalize()?;
         Ok(Self {
             root: Arc::new(root),

@@ -1,12 +1,13 @@
 //! Blocking filesystem primitives behind `FileBlobStore`: atomic writes, safe paths, the walk.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use domain::keys::BlobKey;
+use domain::private_fs;
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// Names starting with this are in-flight writes: never listed, never read.
@@ -60,7 +61,7 @@ pub(crate) fn write_atomic(
     let temp = dir.join(format!("{TEMP_PREFIX}{}", random_suffix()?));
     let mut attempt = 0;
     let created = loop {
-        fs::create_dir_all(&dir)?;
+        private_fs::create_dir_all(&dir)?;
         // Re-check: the directories may have been created (or swapped) just now.
         resolve(root, key)?;
         match write_temp(&temp, bytes) {
@@ -104,8 +105,12 @@ pub(crate) fn write_atomic(
 }
 
 fn write_temp(temp: &Path, bytes: &[u8]) -> io::Result<()> {
-    // create_new: never reuse or follow an existing name.
-    let mut file = OpenOptions::new().write(true).create_new(true).open(temp)?;
+    // create_new: never reuse or follow an existing name. Private (0600) from
+    // the start, and the rename keeps the mode for the object itself.
+    let mut file = private_fs::file_options()
+        .write(true)
+        .create_new(true)
+        .open(temp)?;
     file.write_all(bytes)?;
     file.sync_all()
 }

@@ -52,6 +52,7 @@ fn path_of(url: &str) -> Result<PathBuf, OpenError> {
 pub(crate) async fn connect(url: &str) -> Result<SqliteExec, OpenError> {
     let path = path_of(url)?;
     create_parent(&path)?;
+    create_private(&path)?;
     let options = SqliteConnectOptions::new()
         .filename(&path)
         .create_if_missing(true)
@@ -86,14 +87,30 @@ pub(crate) async fn connect(url: &str) -> Result<SqliteExec, OpenError> {
 
 fn create_parent(path: &Path) -> Result<(), OpenError> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+        Some(dir) if !dir.as_os_str().is_empty() => domain::private_fs::create_dir_all(dir)
+            .map_err(|source| OpenError::CreateDir {
                 path: dir.to_path_buf(),
                 source,
-            })
-        }
+            }),
         _ => Ok(()),
     }
+}
+
+/// Creates the database file `0600` if it does not exist yet, before SQLite
+/// would create it `0644`. SQLite gives the `-wal`, `-shm` and `-journal`
+/// files it creates later the mode of the database file, so they are private
+/// too. An existing file is opened, not truncated, and keeps its mode.
+fn create_private(path: &Path) -> Result<(), OpenError> {
+    domain::private_fs::file_options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
+        .map_err(|source| OpenError::CreateFile {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Applies the embedded SQLite migrations that have not run yet.

@@ -1,6 +1,6 @@
 //! Development authentication: a self-generated ES256 key that signs and verifies our own tokens.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -77,7 +77,7 @@ impl DevKey {
 /// Writes a fresh key without ever exposing a partial or world-readable file,
 /// and without clobbering one another process generated at the same moment.
 fn generate(data_dir: &Path, path: &Path) -> anyhow::Result<Vec<u8>> {
-    fs::create_dir_all(data_dir)
+    domain::private_fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
         .map_err(|_| anyhow::anyhow!("cannot generate the development signing key"))?;
@@ -112,14 +112,11 @@ fn warn_if_readable_by_others(path: &Path) {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = domain::private_fs::file_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
 }

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use domain::StoreError;
 use domain::fields::FieldError;
 
-use super::context;
 use super::dto::{ErrorBody, FieldDetail};
+use crate::request_context as context;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

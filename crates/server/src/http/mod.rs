@@ -1,6 +1,5 @@
 //! The HTTP layer: router, middleware, extractors, JSON shapes and errors.
 
-pub mod context;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -15,6 +14,7 @@ use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 
+use crate::request_context as context;
 use crate::state::AppState;
 use middleware::cors::CorsPolicy;
 use routes::{albums, audit, fallback, files, health, images, openapi, users};

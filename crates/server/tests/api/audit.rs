@@ -167,3 +167,62 @@ async fn changes_and_denials_are_audited_and_queryable_by_admins() {
     assert_eq!(unique.len(), seen.len());
     assert!(seen.len() >= events.len());
 }
+
+/// The first JSON log line of `app` that `wanted` accepts, waiting briefly
+/// for the reader thread to collect it.
+async fn log_line(app: &crate::support::TestApp, wanted: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..50 {
+        let found = app
+            .logs()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| wanted(l));
+        if let Some(line) = found {
+            return line;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no such log line:\n{}", app.logs());
+}
+
+#[tokio::test]
+async fn the_audit_log_line_carries_the_event_as_an_object() {
+    let app = spawn_app().await;
+    let alice = app.token("alice");
+    let image = app.upload_ok(&alice, &[("title", "before")]).await;
+    let id = image["id"].as_str().unwrap();
+    let updated = app
+        .patch_json(
+            &format!("/images/{id}"),
+            &alice,
+            json!({ "title": "after", "version": 1 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200);
+    let request_id = updated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let line = log_line(&app, |l| {
+        l["target"] == "audit" && l["audit"]["action"] == "image.update"
+    })
+    .await;
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert!(line["timestamp"].is_string(), "{line}");
+    let event = &line["audit"];
+    assert!(event.is_object(), "{line}");
+    assert_eq!(event["requestId"], request_id.as_str(), "{line}");
+    assert_eq!(event["actor"], "alice", "{line}");
+    assert_eq!(event["target"], id, "{line}");
+    assert_eq!(event["changes"]["title"]["new"], "after", "{line}");
+    // Every other line keeps its flat shape.
+    let access = log_line(&app, |l| {
+        l["target"] == "access" && l["requestId"] == request_id.as_str()
+    })
+    .await;
+    assert_eq!(access["operation"], "PATCH /images/{id}", "{access}");
+    assert_eq!(access["status"], 200, "{access}");
+}

@@ -10,6 +10,7 @@ mod crash;
 mod encryption;
 mod errors;
 mod faults;
+mod file_modes;
 mod files;
 mod headers;
 mod images;

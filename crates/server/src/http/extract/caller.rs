@@ -6,10 +6,10 @@ use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::auth::{AuthError, Principal, Role, parse_bearer};
-use crate::http::context;
 use crate::http::error::ApiError;
 use crate::http::middleware::limits::refuse;
 use crate::limits::Operation;
+use crate::request_context as context;
 use crate::state::AppState;
 
 #[derive(Clone, Debug)]

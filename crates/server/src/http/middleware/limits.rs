@@ -9,8 +9,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::Method;
 
-use crate::http::context;
 use crate::limits::{Refusal, client_ip};
+use crate::request_context as context;
 use crate::state::AppState;
 
 const UNLIMITED_PATHS: [&str; 3] = ["/healthz", "/readyz", "/openapi.json"];

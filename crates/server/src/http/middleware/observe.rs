@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::security_headers;
-use crate::http::context::RequestContext;
+use crate::request_context::RequestContext;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -6,9 +6,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
 
-use crate::http::context;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::routes::images::file::send;
+use crate::request_context as context;
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/files/{token}", tag = "images",

@@ -57,6 +57,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns with extra `(key, value)` settings; an empty value removes the key.
 pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn(Command::new(env!("CARGO_BIN_EXE_image-service")), extra).await
+}
+
+/// As `spawn_with`, the service started by a shell under `umask` (octal, e.g. `000`).
+pub async fn spawn_with_umask(umask: &str, extra: &[(&str, &str)]) -> TestApp {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\""))
+        .arg(env!("CARGO_BIN_EXE_image-service"));
+    spawn(command, extra).await
+}
+
+async fn spawn(mut command: Command, extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let issuer = TestIssuer::new(dir.path());
     let mut env = base_env(dir.path(), &issuer);
@@ -66,7 +80,7 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
             env.push(((*key).to_owned(), (*value).to_owned()));
         }
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_image-service"))
+    let mut child = command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env)

@@ -7,4 +7,4 @@ pub mod images;
 pub mod outage;
 pub mod tokens;
 
-pub use app::{TestApp, assert_error, spawn_app, spawn_with};
+pub use app::{TestApp, assert_error, spawn_app, spawn_with, spawn_with_umask};

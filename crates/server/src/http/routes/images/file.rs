@@ -8,11 +8,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{Access, load};
-use crate::http::context;
 use crate::http::dto::schema;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
 use crate::http::serve_blob;
+use crate::request_context as context;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

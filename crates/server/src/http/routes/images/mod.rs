@@ -10,10 +10,10 @@ pub mod upload;
 use chrono::Utc;
 use domain::{ImageId, ImageRecord};
 
-use crate::http::context;
 use crate::http::dto::ImageDto;
 use crate::http::error::ApiError;
 use crate::http::extract::Caller;
+use crate::request_context as context;
 use crate::state::AppState;
 
 /// What the caller wants to do with an image.

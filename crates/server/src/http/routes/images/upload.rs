@@ -14,12 +14,12 @@ use domain::{ImageId, ImageRecord, OriginalInfo, VariantInfo, fields};
 
 use super::to_dto;
 use crate::audit::Entry;
-use crate::http::context;
 use crate::http::dto::ImageDto;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Caller;
 use crate::http::extract::upload_form::{FORM_OVERHEAD, multipart_boundary, read_form};
 use crate::http::routes::albums::owned_album;
+use crate::request_context as context;
 use crate::state::AppState;
 
 const ALLOWED_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];

@@ -1,5 +1,9 @@
 //! Per-request context carried in a task-local: the request id and the log
 //! fields handlers fill in (user, image, key, size) for the access log line.
+//!
+//! Outside the HTTP layer on purpose: the HTTP middleware opens the scope,
+//! and anything a request runs (handlers, the audit log) reads the request
+//! id from it without depending on HTTP types.
 
 use std::sync::{Arc, Mutex};
 
