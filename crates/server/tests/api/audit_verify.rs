@@ -133,9 +133,9 @@ async fn stored(conn: &mut SqliteConnection, seq: i64) -> (AuditEvent, EventSeal
         at: chrono::DateTime::from_timestamp_micros(row.1).unwrap(),
         request_id: row.2,
         actor: row.3,
-        action: row.4,
+        action: row.4.parse().unwrap(),
         target: row.5,
-        outcome: row.6,
+        outcome: row.6.parse().unwrap(),
         changes: row.7.map(|c| serde_json::from_str(&c).unwrap()),
     };
     let seal = EventSeal {

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use domain::{AuditEvent, AuditFilter, PageRequest, SortOrder};
+use domain::{AuditAction, AuditEvent, AuditFilter, PageRequest, SortOrder};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -23,7 +23,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// A resource id.
     pub target: Option<String>,
-    /// E.g. `image.update`.
+    #[param(schema_with = schema::audit_action)]
     pub action: Option<String>,
     #[param(schema_with = schema::since)]
     pub since: Option<String>,
@@ -61,10 +61,11 @@ pub async fn list_audit(
         .transpose()
         .map_err(|_| ApiError::field("since", "must be an RFC 3339 time"))?
         .map(|t| t.with_timezone(&Utc));
+    let action = query.action.as_deref().map(parse_action).transpose()?;
     let filter = AuditFilter {
         actor: query.actor,
         target: query.target,
-        action: query.action,
+        action,
         since,
     };
     let scope = format!("audit|{filter:?}");
@@ -99,4 +100,12 @@ pub async fn list_audit(
         items: events,
         next_cursor,
     }))
+}
+
+/// An action name, or 400 naming `action` and the names there are.
+fn parse_action(name: &str) -> ApiResult<AuditAction> {
+    name.parse().map_err(|_| {
+        let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        ApiError::field("action", format!("must be one of {}", known.join(", ")))
+    })
 }

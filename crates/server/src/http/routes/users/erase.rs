@@ -25,6 +25,7 @@ use crate::http::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::http::routes::images::delete::remove;
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -104,9 +105,9 @@ pub async fn erase_user(
         .audit
         .record(Entry {
             actor,
-            action: "user.erase",
+            action: AuditAction::UserErase,
             target: Some(format!("user:{REDACTED}")),
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             changes: Some(serde_json::json!({
                 "deletedImages": deleted_images,
                 "deletedAlbums": deleted_albums,
