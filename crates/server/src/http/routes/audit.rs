@@ -1,5 +1,6 @@
 //! `GET /audit`: the audit trail for admins, filtered and cursor-paginated
-//! (oldest first, the order it was written).
+//! (oldest first, the order it was written). `erasedUser` finds the
+//! `user.erase` events of a user id the trail no longer holds (`crate::erasure`).
 
 use axum::Json;
 use axum::extract::State;
@@ -16,7 +17,7 @@ use crate::http::routes::list::parse_limit;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// The acting user's id.
@@ -27,6 +28,10 @@ pub struct AuditQuery {
     pub action: Option<String>,
     #[param(schema_with = schema::since)]
     pub since: Option<String>,
+    /// The id of an erased user: their `user.erase` events (the trail keeps
+    /// only a keyed hash of the id). Not with `actor`, `target` or `action`.
+    #[param(min_length = 1)]
+    pub erased_user: Option<String>,
     #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
     #[param(schema_with = schema::cursor)]
@@ -62,11 +67,24 @@ pub async fn list_audit(
         .map_err(|_| ApiError::field("since", "must be an RFC 3339 time"))?
         .map(|t| t.with_timezone(&Utc));
     let action = query.action.as_deref().map(parse_action).transpose()?;
-    let filter = AuditFilter {
-        actor: query.actor,
-        target: query.target,
-        action,
-        since,
+    let filter = match query.erased_user.as_deref() {
+        None => AuditFilter {
+            actor: query.actor,
+            target: query.target,
+            action,
+            since,
+        },
+        Some("") => return Err(ApiError::field("erasedUser", "must not be empty")),
+        Some(_) if query.actor.is_some() || query.target.is_some() || action.is_some() => {
+            return Err(ApiError::field(
+                "erasedUser",
+                "cannot be combined with actor, target or action",
+            ));
+        }
+        Some(user) => AuditFilter {
+            since,
+            ..state.erasure.filter(&*state.metadata, user).await?
+        },
     };
     let scope = format!("audit|{filter:?}");
     let after = query

@@ -8,8 +8,9 @@
 //! changes (titles, descriptions …) of those events go, while the hash chain
 //! stays verifiable. The `user.erase` event that follows is the record that
 //! the erasure happened — when, by which admin (or `erased` when the user
-//! erased themself), how much — and names no one erased: its target is
-//! `user:erased`.
+//! erased themself), how much. Its target is `erased:<keyed hash of the id>`
+//! (`crate::erasure`): it names no one, yet whoever knows the id can find it
+//! (`GET /audit?erasedUser=`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -106,7 +107,7 @@ pub async fn erase_user(
         .record(Entry {
             actor,
             action: AuditAction::UserErase,
-            target: Some(format!("user:{REDACTED}")),
+            target: Some(state.erasure.target(user.as_str())),
             outcome: AuditOutcome::Success,
             changes: Some(serde_json::json!({
                 "deletedImages": deleted_images,
