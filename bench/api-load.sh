@@ -45,7 +45,7 @@ export IMAGE_SERVICE_ADMIN_LISTEN=127.0.0.1:$((PORT + 1000))
 export IMAGE_SERVICE_AUTH_ISSUER=https://cognito-idp.us-east-1.amazonaws.com/us-east-1_REFBENCH
 export IMAGE_SERVICE_AUTH_AUDIENCE=ref-client-id
 export IMAGE_SERVICE_AUTH_JWKS_FILE=$WORK/keys/jwks.json
-# Capacity, not policy (spec 6: 0 switches a limit off). Per-user limits stay on.
+# Capacity, not policy (0 switches a limit off). Per-user limits stay on.
 export IMAGE_SERVICE_LIMIT_GLOBAL_PER_SEC=0
 export IMAGE_SERVICE_LIMIT_IP_PER_5MIN=0
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Helpers for bench/api-load.sh: an RS256 key and JWKS, Cognito-shaped tokens
-(the same shape as the Node reference's), and image rows seeded straight into
+(the same shape as bench/reference/node-stack/ uses), and image rows seeded straight into
 the service's SQLite database.
 
   tools.py keys DIR                          DIR/private.pem, DIR/jwks.json
@@ -84,7 +84,8 @@ def ulid(ms: int, rng: random.Random) -> str:
 
 
 def rows(sub: str, n: int, rng: random.Random, start_ms: int):
-    """N image rows for `sub`, one millisecond apart, shaped like the Node seed."""
+    """N image rows for `sub`, one millisecond apart, shaped like the Node stack's
+    (bench/reference/node-stack/)."""
     for i in range(n):
         ms = start_ms + i
         micros = ms * 1000

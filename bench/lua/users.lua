@@ -1,7 +1,8 @@
 -- Spreads requests over many users: each request takes the next
 -- "token<TAB>imageId" line of the file given after "--" (threads start at
 -- different lines). Mode "id" asks GET /images/{id}, "list" GET /images?limit=20.
--- Prints one WRKJSON line like the Node reference's lua/report.lua.
+-- Prints one WRKJSON line. bench/reference/node-stack/load.sh drives the
+-- Node stack with it too, so both sides see the same client.
 local targets = {}
 local mode = "id"
 local i = 0

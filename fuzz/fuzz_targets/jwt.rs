@@ -1,4 +1,4 @@
-//! Fuzzes bearer-token handling (spec 3.1). The first byte picks what the rest is:
+//! Fuzzes bearer-token handling. The first byte picks what the rest is:
 //! 0: an `Authorization` header value, which must never verify (the key is
 //!    generated here, so any acceptance is a forgery);
 //! 1: a token payload, signed with the trusted key: verification may refuse it,

@@ -183,7 +183,7 @@ fn encrypted(
 /// Opens the store `url` names, keeping wrapped data keys in the one `key_url`
 /// names (pass `url` again to keep them beside the blobs, under `keys/`).
 ///
-/// - `file://` is always encrypted (spec 7), with a generated key if none is configured.
+/// - `file://` is always encrypted, with a generated key if none is configured.
 /// - `s3://` always asks for SSE-S3; it is also sealed client-side (giving
 ///   crypto-shredding) when a key is *configured*, because replicas share the
 ///   bucket and a key generated into one replica's data dir would not be shared.

@@ -14,7 +14,7 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 100 ms, 200 ms, … at most 5 s (spec): six tries, about 3 s of waiting,
+    /// 100 ms, 200 ms, … at most 5 s: six tries, about 3 s of waiting,
     /// so a store that stays down turns into a 503 quickly.
     fn default() -> Self {
         Self {

@@ -1,4 +1,4 @@
-//! Audit events (spec 9): one per change, denial and refusal.
+//! Audit events (docs/API.md, Audit): one per change, denial and refusal.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// One audit event, serialised exactly as spec 9 shows it.
+/// One audit event, serialised exactly as docs/API.md, Audit, shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {

@@ -1,4 +1,4 @@
-//! Field rules of spec 5 (the seed's Zod schemas): lengths in Unicode
+//! Field rules (docs/API.md, Field rules): lengths in Unicode
 //! characters, no control characters except newline, carriage return and tab.
 
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Blob keys (spec 7): `images/{user}/{imageId}.webp` and `thumbnails/{user}/{imageId}.webp`.
+//! Blob keys: `images/{user}/{imageId}.webp` and `thumbnails/{user}/{imageId}.webp`.
 
 use crate::ids::{ImageId, UserId};
 

@@ -1,4 +1,4 @@
-//! The pipeline's error type; each variant maps to one API error code (API.md 4.3).
+//! The pipeline's error type; each variant maps to one API error code (docs/API.md, Errors).
 
 /// Why an upload was refused.
 #[derive(Debug, thiserror::Error)]

@@ -50,7 +50,7 @@ impl Quota {
         Self { burst, ..self }
     }
 
-    /// A limit of 0 means "no limit" (spec 6).
+    /// A limit of 0 means "no limit".
     pub const fn is_off(&self) -> bool {
         self.limit == 0
     }

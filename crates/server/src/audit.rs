@@ -1,5 +1,6 @@
-//! The audit trail (spec 9): events go to the metadata store (append-only)
-//! and to the JSON log on stdout (as a nested `audit` object, see `telemetry`).
+//! The audit trail (docs/API.md, Audit): events go to the metadata store
+//! (append-only) and to the JSON log on stdout (as a nested `audit` object,
+//! see `telemetry`).
 //!
 //! Changes (create, update, delete, erase) are persisted before the response.
 //! Security events (denied access, failed authentication, rate-limit

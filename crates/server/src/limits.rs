@@ -1,4 +1,4 @@
-//! Abuse limits (spec 6) as the server applies them: which quota an
+//! Rate limits (docs/API.md, Limits) as the server applies them: which quota an
 //! operation falls under, and the keys it is counted by.
 
 use std::net::IpAddr;

@@ -79,7 +79,7 @@ impl S3BlobStore {
                     .with_timeout(Duration::from_secs(30))
                     .with_connect_timeout(Duration::from_secs(5)),
             )
-            // Spec 7: every put asks for server-side encryption.
+            // Every put asks for server-side encryption (docs/API.md, Stored data).
             .with_config(
                 "aws_server_side_encryption".parse::<AmazonS3ConfigKey>()?,
                 "AES256",

@@ -1,4 +1,4 @@
-//! DynamoDB engine: the seed's single-table design (see `items`), for replicas
+//! DynamoDB engine: a single-table design (see `items`), for replicas
 //! on AWS. `dynamodb://TABLE?region=R&endpoint=URL`.
 
 mod albums;

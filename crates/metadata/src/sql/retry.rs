@@ -1,8 +1,8 @@
 //! Bounded retries of transient SQL failures (`crate::error` classifies them:
 //! the ones that become `StoreError::Unavailable`), with exponential backoff
 //! and full jitter: the wait before retry `n` is uniform in
-//! `[0, min(5 s, 100 ms × 2^n)]`, the seed's policy (and the DynamoDB
-//! store's, `dynamodb/retry.rs`).
+//! `[0, min(5 s, 100 ms × 2^n)]`, the same policy as the DynamoDB store's
+//! (`dynamodb/retry.rs`).
 //!
 //! # What is retried
 //!
@@ -37,7 +37,7 @@ use rand::Rng;
 
 use crate::error::is_transient;
 
-/// The seed's backoff: 100 ms × 2^n …
+/// The backoff: 100 ms × 2^n …
 const BASE: Duration = Duration::from_millis(100);
 /// … each wait at most 5 s.
 const CAP: Duration = Duration::from_secs(5);

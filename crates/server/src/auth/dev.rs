@@ -1,4 +1,4 @@
-//! Development authentication (spec 3.3): a self-generated ES256 key that signs and verifies our own tokens.
+//! Development authentication: a self-generated ES256 key that signs and verifies our own tokens.
 
 use std::fs;
 use std::io::{self, Write as _};

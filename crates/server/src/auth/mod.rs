@@ -1,6 +1,6 @@
 //! Authentication: JWT verification against a JWKS, roles, development tokens.
 //!
-//! `Authenticator::verify` implements spec 3.1; `parse_bearer` reads the
+//! `Authenticator::verify` checks a token; `parse_bearer` reads the
 //! `Authorization` header; `mint_dev_token` backs `image-service dev-token`.
 //! Tokens and keys never reach logs or `Debug` output: errors carry only a
 //! static reason.
@@ -19,7 +19,7 @@ pub use dev::{DEV_ISSUER, mint_dev_token};
 pub use role::{Principal, Role, UnknownRole};
 pub use verify::{AuthSettings, Authenticator, LEEWAY_SECS, MAX_TOKEN_BYTES};
 
-/// Why a request is not authenticated; maps onto the spec 3.1 error codes.
+/// Why a request is not authenticated; maps onto the 401 error codes.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// No bearer credentials: `MISSING_TOKEN`.

@@ -1,4 +1,4 @@
-//! Roles (spec 3.2) and the authenticated principal a verified token becomes.
+//! Roles (docs/API.md, Roles) and the authenticated principal a verified token becomes.
 
 use std::fmt;
 use std::str::FromStr;

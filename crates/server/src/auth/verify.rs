@@ -1,4 +1,4 @@
-//! The `Authenticator`: turns a bearer token into a `Principal` following spec 3.1.
+//! The `Authenticator`: turns a bearer token into a `Principal` following docs/API.md, Authentication.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -13,12 +13,12 @@ use super::dev::{DEV_ISSUER, DevKey};
 use super::jwks::{KeyEntry, KeySet, RemoteJwks};
 use super::{AuthError, Principal};
 
-/// Tokens longer than this are refused before any parsing (spec 3.1).
+/// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8192;
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: u64 = 60;
 
-/// What the authenticator needs from the configuration (spec section 2).
+/// What the authenticator needs from the configuration.
 #[derive(Clone, Debug, Default)]
 pub struct AuthSettings {
     /// Expected `iss`; `None` selects development authentication.

@@ -1,4 +1,4 @@
-//! The command line (spec 10): `serve` (default), `dev-token`, `migrate`,
+//! The command line: `serve` (default), `dev-token`, `migrate`,
 //! `gc`, `check-config`, and the operator tools `rotate-key`,
 //! `bench-pipeline` and `audit verify`.
 

@@ -1,4 +1,4 @@
-//! Typed configuration (spec 2 and 6): every key parsed once at start-up; a
+//! Typed configuration (docs/API.md, Configuration): every key parsed once at start-up; a
 //! bad value stops the service with one line naming the key.
 
 mod parse;
@@ -57,7 +57,7 @@ pub struct AuthConfig {
     pub allow_dev_auth: bool,
 }
 
-/// Abuse limits of spec 6; `0` switches a limit off.
+/// Rate limits (docs/API.md, Limits); `0` switches a limit off.
 #[derive(Clone, Debug)]
 pub struct LimitsConfig {
     pub uploads_per_min: u32,

@@ -9,7 +9,8 @@ use super::ConfigError;
 
 const PREFIX: &str = "IMAGE_SERVICE_";
 
-/// Settings that may hold credentials, so may be given as `X_FILE` (spec 2).
+/// Settings that may hold credentials, so may be given as `X_FILE`
+/// (docs/API.md, Configuration).
 /// `_FILE` on any other setting is refused as unknown rather than ignored.
 pub const SECRET_KEYS: &[&str] = &[
     "encryption_key",

@@ -1,5 +1,5 @@
 //! `ApiError`: every failure a client can see, mapped to the contract's status
-//! and code (spec 4.3). Internal causes are logged here, never sent.
+//! and code (docs/API.md, Errors). Internal causes are logged here, never sent.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -200,7 +200,7 @@ async fn audit_verify_passes_an_intact_chain_and_names_an_edited_row() {
     // Recomputing the edited row's commitment and hash (the salt is in the
     // row) only moves the break to the next link.
     let (event, mut seal, prev) = stored(&mut conn, 2).await;
-    // The chain covers an update's old and new values (spec 9) like every other field.
+    // The chain covers an update's old and new values like every other field.
     let changes = event.changes.clone().unwrap();
     assert_eq!(changes["title"], json!({ "old": "before", "new": "after" }));
     let salt = parse_salt(seal.actor.salt.as_deref().unwrap()).unwrap();

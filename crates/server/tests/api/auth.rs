@@ -1,4 +1,4 @@
-//! Every refusal of spec 3.1 over HTTP, with real RSA and EC keys, and the
+//! Every token refusal (docs/API.md, Authentication) over HTTP, with real RSA and EC keys, and the
 //! rule that authentication is answered before 404/405/validation.
 
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Every row of the error table (spec 4.3) these routes can produce, as JSON
+//! Every row of the error table (docs/API.md, Errors) these routes can produce, as JSON
 //! with a code and a request id — the framework's own 404/405/413/415 too.
 
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Security headers, request ids and CORS on every response (spec 8).
+//! Security headers, request ids and CORS on every response (docs/API.md, Headers).
 
 use crate::support::{assert_error, spawn_app};
 

@@ -1,4 +1,4 @@
-//! Abuse limits (spec 6) over HTTP: each per-user, per-IP and whole-service
+//! Rate limits (docs/API.md, Limits) over HTTP: each per-user, per-IP and whole-service
 //! limit fires at exactly its configured count, says why, is audited, and
 //! resets; the shared limit holds across two processes through Redis.
 
@@ -182,7 +182,7 @@ async fn updates_and_deletes_per_user_stop_at_their_counts() {
 
 #[tokio::test]
 async fn every_authenticated_response_carries_the_nearest_limit() {
-    // Defaults of spec 6, except that the per-IP limit is the tightest.
+    // The default limits, except that the per-IP limit is the tightest.
     let app = spawn_with(&[
         ("IMAGE_SERVICE_LIMIT_UPLOADS_PER_MIN", "10"),
         ("IMAGE_SERVICE_LIMIT_READS_PER_SEC", "1000"),

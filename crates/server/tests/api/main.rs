@@ -2,6 +2,7 @@
 //! `image-service` process over real TCP, with real keys and real images.
 
 mod albums;
+mod api_doc;
 mod audit;
 mod audit_verify;
 mod auth;

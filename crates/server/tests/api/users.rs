@@ -247,7 +247,7 @@ async fn erasure_leaves_nothing(eraser: Eraser) {
         )
         .await;
     let other = app.upload_ok(&alice, &[("title", &title)]).await;
-    // An update: the audit trail keeps its old and new values (spec 9).
+    // An update: the audit trail keeps its old and new values.
     let patched = app
         .patch_json(
             &format!("/images/{}", other["id"].as_str().unwrap()),

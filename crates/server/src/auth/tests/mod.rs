@@ -1,4 +1,4 @@
-//! Tests of spec 3.1 with real RSA and P-256 keys, and the helpers that make them.
+//! Tests of token verification (docs/API.md, Authentication) with real RSA and P-256 keys, and the helpers that make them.
 
 mod bearer;
 mod dev_mode;

@@ -1,4 +1,4 @@
-//! Every acceptance and refusal rule of spec 3.1, one token each.
+//! Every acceptance and refusal rule of docs/API.md, Authentication, one token each.
 
 use jsonwebtoken::Algorithm;
 use serde_json::json;

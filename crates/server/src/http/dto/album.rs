@@ -1,4 +1,4 @@
-//! The Album JSON (spec 4.2).
+//! The Album JSON (docs/API.md, Resources).
 
 use domain::AlbumRecord;
 use serde::Serialize;

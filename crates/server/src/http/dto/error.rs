@@ -1,4 +1,4 @@
-//! The error JSON of spec 4.3, shared by every error response (`ApiError`
+//! The error JSON (docs/API.md, Errors), shared by every error response (`ApiError`
 //! serialises exactly this, so the document cannot drift from the answers).
 
 use serde::Serialize;
@@ -33,7 +33,7 @@ fn code_schema() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(ERROR_CODES))
-        .description(Some("Machine-readable error code (spec 4.3)"))
+        .description(Some("Machine-readable error code"))
         .into()
 }
 

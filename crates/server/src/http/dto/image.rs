@@ -1,4 +1,4 @@
-//! The Image JSON (spec 4.1), with freshly signed file URLs.
+//! The Image JSON (docs/API.md, Resources), with freshly signed file URLs.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::ImageRecord;

@@ -1,4 +1,4 @@
-//! The JSON shapes of spec 4, built from domain records.
+//! The JSON shapes of docs/API.md, Resources, built from domain records.
 
 pub mod album;
 pub mod error;
@@ -22,7 +22,7 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// One audit event as `GET /audit` returns it (spec 9): the OpenAPI shape of
+/// One audit event as `GET /audit` returns it: the OpenAPI shape of
 /// `domain::AuditEvent`, which serialises itself.
 #[derive(ToSchema)]
 #[schema(as = AuditEvent)]

@@ -1,4 +1,4 @@
-//! OpenAPI schemas of the field rules (spec 5), so `/openapi.json` says
+//! OpenAPI schemas of the field rules (docs/API.md, Field rules), so `/openapi.json` says
 //! exactly what the validation in `domain::fields` and the extractors accept:
 //! lengths in Unicode characters, no control characters but `\n`, `\r`, tab.
 //! Used with `#[schema(schema_with = …)]` and in the route annotations.

@@ -1,4 +1,4 @@
-//! CORS (spec 8): only configured origins are echoed (never `*`), a wildcard
+//! CORS (docs/API.md, Headers): only configured origins are echoed (never `*`), a wildcard
 //! `https://*.example.com` matches subdomains at any depth but never
 //! `example.com` itself nor `example.com.evil.net`. Preflights answer 204.
 

@@ -1,7 +1,7 @@
 //! The outermost middleware: picks the request id, runs the request inside its
 //! context, stamps security headers, `X-Request-Id` and `RateLimit-*` on the
 //! response, records metrics, and writes the one JSON access-log line
-//! (spec 9). Never logs tokens, bodies or raw paths.
+//! (docs/API.md, Audit). Never logs tokens, bodies or raw paths.
 
 use std::time::Instant;
 
@@ -63,7 +63,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
-/// 1..128 characters of `A-Za-z0-9._:-` (spec 8); anything else is replaced.
+/// 1..128 characters of `A-Za-z0-9._:-`; anything else is replaced.
 pub fn is_valid_request_id(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id

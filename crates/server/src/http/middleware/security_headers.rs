@@ -1,4 +1,4 @@
-//! The headers of spec 8 on every response, errors included.
+//! The security headers of docs/API.md, Headers, on every response, errors included.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 

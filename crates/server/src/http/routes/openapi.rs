@@ -59,14 +59,14 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The answers every operation shares (spec 4.3, 6, 8), added here once
+/// The answers every operation shares (docs/API.md: Errors, Limits, Headers), added here once
 /// instead of in each annotation: 401 on authenticated routes, 429 wherever a
 /// limit applies, 503 and 500 wherever a store is touched; every error status
 /// (listed here or in an annotation) gets the `Error` body and its headers,
 /// and every response `X-Request-Id` and, where limits apply, `RateLimit-*`.
 struct ContractResponses;
 
-/// Never rate limited (spec 6).
+/// Never rate limited.
 const UNLIMITED: [&str; 3] = ["/healthz", "/readyz", "/openapi.json"];
 /// Touch no store: cannot be 503 or 500.
 const STORELESS: [&str; 2] = ["/healthz", "/openapi.json"];
@@ -128,7 +128,7 @@ fn complete(path: &str, operation: &mut Operation) {
                 .entry(name.to_owned())
                 .or_insert_with(|| make_header(ty, description));
         };
-        header("X-Request-Id", Type::String, "The request's id (spec 8)");
+        header("X-Request-Id", Type::String, "The request's id");
         match code {
             401 => header(
                 "WWW-Authenticate",

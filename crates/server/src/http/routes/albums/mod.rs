@@ -12,7 +12,7 @@ use crate::http::extract::Caller;
 use crate::state::AppState;
 
 /// The album `raw` names, if `owner` owns it; anything else is a validation
-/// error on `albumId` (spec 5), so album ids of others are not revealed.
+/// error on `albumId` (docs/API.md, Field rules), so album ids of others are not revealed.
 pub async fn owned_album(
     state: &AppState,
     owner: UserId,
