@@ -15,7 +15,7 @@ pub mod ports;
 pub mod private_fs;
 
 pub use album::AlbumRecord;
-pub use audit::{AuditEvent, AuditFilter};
+pub use audit::{AuditAction, AuditEvent, AuditFilter, AuditOutcome};
 pub use audit_chain::{ChainBreak, ChainVerifier, ChainedAuditEvent, EventSeal, FieldSeal};
 pub use ids::{AlbumId, ImageId, UserId};
 pub use image::{ImageRecord, OriginalInfo, VariantInfo};

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::{AuditEvent, MetadataStore};
+use domain::{AuditAction, AuditEvent, AuditOutcome, MetadataStore};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::request_context as context;
@@ -48,9 +48,9 @@ enum Queued {
 
 pub struct Entry<'a> {
     pub actor: &'a str,
-    pub action: &'static str,
+    pub action: AuditAction,
     pub target: Option<String>,
-    pub outcome: &'static str,
+    pub outcome: AuditOutcome,
     pub changes: Option<serde_json::Value>,
 }
 
@@ -86,12 +86,12 @@ impl AuditLog {
     }
 
     /// A denial or refusal: logged now, persisted in the background.
-    pub async fn security_event(&self, actor: &str, action: &'static str, target: Option<String>) {
+    pub async fn security_event(&self, actor: &str, action: AuditAction, target: Option<String>) {
         let event = build(Entry {
             actor,
             action,
             target,
-            outcome: "denied",
+            outcome: AuditOutcome::Denied,
             changes: None,
         });
         log(&event);
@@ -117,7 +117,7 @@ impl AuditLog {
 
     /// A signed-in caller touched someone else's resource.
     pub async fn denied(&self, actor: &str, target: String) {
-        self.security_event(actor, "access.denied", Some(target))
+        self.security_event(actor, AuditAction::AccessDenied, Some(target))
             .await;
     }
 }
@@ -128,9 +128,9 @@ fn build(entry: Entry<'_>) -> AuditEvent {
         at: now_micros(),
         request_id: context::request_id(),
         actor: entry.actor.to_owned(),
-        action: entry.action.to_owned(),
+        action: entry.action,
         target: entry.target,
-        outcome: entry.outcome.to_owned(),
+        outcome: entry.outcome,
         changes: entry.changes,
     }
 }

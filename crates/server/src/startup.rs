@@ -77,6 +77,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let blobs = crate::storage::open_blobs(&config)
         .await
         .context("IMAGE_SERVICE_BLOB_URL: cannot open the blob store")?;
+    // After the blob store, which generates a missing key file.
+    let erasure = crate::storage::erasure_tags(&config)?;
     let auth = Authenticator::new(AuthSettings {
         issuer: config.auth.issuer.clone(),
         audiences: config.auth.audiences.clone(),
@@ -102,6 +104,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState(Arc::new(App {
         limits,
         audit: AuditLog::new(metadata.clone()),
+        erasure,
         metadata,
         blobs,
         auth: Arc::new(auth),

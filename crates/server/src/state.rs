@@ -8,6 +8,7 @@ use domain::{BlobStore, MetadataStore};
 use crate::audit::AuditLog;
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::erasure::ErasureTags;
 use crate::limits::Limits;
 use crate::processing::Processor;
 use crate::signing::Signer;
@@ -20,6 +21,8 @@ pub struct App {
     pub signer: Signer,
     pub processor: Processor,
     pub audit: AuditLog,
+    /// Names erased users in the audit trail without their ids.
+    pub erasure: ErasureTags,
     pub limits: Limits,
 }
 

@@ -8,6 +8,7 @@ use blobs::{EncryptionConfig, MasterKey, OpenError};
 use domain::BlobStore;
 
 use crate::config::Config;
+use crate::erasure::ErasureTags;
 
 pub fn encryption_config(config: &Config) -> anyhow::Result<EncryptionConfig> {
     let previous = config
@@ -24,6 +25,14 @@ pub fn encryption_config(config: &Config) -> anyhow::Result<EncryptionConfig> {
         None => EncryptionConfig::in_data_dir(&config.data_dir),
     };
     Ok(current.with_previous(previous))
+}
+
+/// The erasure tags under the configured master keys (see `erasure`).
+pub fn erasure_tags(config: &Config) -> anyhow::Result<ErasureTags> {
+    let keyring = encryption_config(config)?
+        .keyring()
+        .context("IMAGE_SERVICE_ENCRYPTION_KEY: cannot load the master key")?;
+    Ok(ErasureTags::new(&keyring))
 }
 
 pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {

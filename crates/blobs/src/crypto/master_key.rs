@@ -9,8 +9,8 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ring::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
-use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
+use ring::{hkdf, hmac};
 
 use super::hex;
 
@@ -18,6 +18,8 @@ use super::hex;
 pub const KEY_FILE_NAME: &str = "encryption.key";
 
 const KEY_LEN: usize = 32;
+/// HKDF salt of keys derived from a master key (`MasterKey::derive_hmac_key`).
+const DERIVE_SALT: &[u8] = b"image-service master key derivation v1";
 
 /// A short public fingerprint of a master key, stored next to everything it wraps
 /// so the right key can be picked after a rotation. Reveals nothing about the key.
@@ -80,6 +82,8 @@ pub enum KeyFileError {
 pub struct MasterKey {
     id: KeyId,
     aead: Arc<LessSafeKey>,
+    /// HKDF pseudo-random key for `derive_hmac_key`.
+    derive: Arc<hkdf::Prk>,
 }
 
 impl MasterKey {
@@ -106,7 +110,20 @@ impl MasterKey {
         Ok(Self {
             id: KeyId(id),
             aead: Arc::new(LessSafeKey::new(unbound)),
+            derive: Arc::new(hkdf::Salt::new(hkdf::HKDF_SHA256, DERIVE_SALT).extract(bytes)),
         })
+    }
+
+    /// An HMAC-SHA256 key for `purpose`, derived by HKDF-SHA256: the same
+    /// wherever this master key is (every replica, every restart), and
+    /// telling nothing about the master key or keys for other purposes.
+    pub fn derive_hmac_key(&self, purpose: &[u8]) -> hmac::Key {
+        let info = [purpose];
+        match self.derive.expand(&info, hmac::HMAC_SHA256) {
+            Ok(okm) => hmac::Key::from(okm),
+            // HKDF refuses only outputs over 255 hashes; this one is a single hash.
+            Err(ring::error::Unspecified) => unreachable!("HKDF output of one hash length"),
+        }
     }
 
     /// A fresh random key, returned with its base64 form (to be stored by the caller).
@@ -222,6 +239,11 @@ impl Keyring {
 
     pub fn current(&self) -> &MasterKey {
         &self.current
+    }
+
+    /// The current key, then the previous ones.
+    pub fn keys(&self) -> impl Iterator<Item = &MasterKey> {
+        std::iter::once(&self.current).chain(&self.previous)
     }
 
     pub fn get(&self, id: KeyId) -> Option<&MasterKey> {

@@ -209,9 +209,9 @@ impl AuditEvent {
         out.extend_from_slice(&self.at.timestamp_micros().to_be_bytes());
         put_text(&mut out, &self.request_id);
         put_text(&mut out, &self.actor);
-        put_text(&mut out, &self.action);
+        put_text(&mut out, self.action.as_str());
         put_optional(&mut out, self.target.as_deref());
-        put_text(&mut out, &self.outcome);
+        put_text(&mut out, self.outcome.as_str());
         put_optional(&mut out, changes.as_deref());
         out
     }
@@ -238,9 +238,9 @@ impl AuditEvent {
         out.extend_from_slice(&self.at.timestamp_micros().to_be_bytes());
         put_text(&mut out, &self.request_id);
         out.extend_from_slice(actor);
-        put_text(&mut out, &self.action);
+        put_text(&mut out, self.action.as_str());
         out.extend_from_slice(target);
-        put_text(&mut out, &self.outcome);
+        put_text(&mut out, self.outcome.as_str());
         out.extend_from_slice(changes);
         out
     }

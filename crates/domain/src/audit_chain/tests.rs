@@ -4,6 +4,7 @@ use chrono::DateTime;
 use serde_json::json;
 
 use super::*;
+use crate::audit::{AuditAction, AuditOutcome};
 
 fn event(n: u32) -> AuditEvent {
     AuditEvent {
@@ -11,9 +12,9 @@ fn event(n: u32) -> AuditEvent {
         at: DateTime::from_timestamp_micros(1_700_000_000_123_456 + i64::from(n)).unwrap(),
         request_id: format!("req-{n}"),
         actor: "alice".into(),
-        action: "image.update".into(),
+        action: AuditAction::ImageUpdate,
         target: Some("01ARZ3NDEKTSV4RRFFQ69G5FAV".into()),
-        outcome: "success".into(),
+        outcome: AuditOutcome::Success,
         changes: Some(json!({ "title": { "old": "a", "new": "b" } })),
     }
 }
@@ -77,7 +78,7 @@ fn every_field_is_hashed() {
             ..base.clone()
         },
         AuditEvent {
-            action: "image.delete".into(),
+            action: AuditAction::ImageDelete,
             ..base.clone()
         },
         AuditEvent {
@@ -89,7 +90,7 @@ fn every_field_is_hashed() {
             ..base.clone()
         },
         AuditEvent {
-            outcome: "denied".into(),
+            outcome: AuditOutcome::Denied,
             ..base.clone()
         },
         AuditEvent {
@@ -110,13 +111,13 @@ fn every_field_is_hashed() {
 #[test]
 fn fields_cannot_shift_into_each_other() {
     let a = AuditEvent {
-        actor: "ab".into(),
-        action: "c".into(),
+        request_id: "ab".into(),
+        actor: "c".into(),
         ..event(1)
     };
     let b = AuditEvent {
-        actor: "a".into(),
-        action: "bc".into(),
+        request_id: "a".into(),
+        actor: "bc".into(),
         ..event(1)
     };
     assert_ne!(a.chain_hash(&GENESIS_HASH), b.chain_hash(&GENESIS_HASH));
@@ -309,11 +310,11 @@ fn a_v1_then_v2_chain_verifies_and_v2_covers_every_field() {
             ..base.event.clone()
         },
         AuditEvent {
-            action: "image.delete".into(),
+            action: AuditAction::ImageDelete,
             ..base.event.clone()
         },
         AuditEvent {
-            outcome: "denied".into(),
+            outcome: AuditOutcome::Denied,
             ..base.event.clone()
         },
     ];

@@ -256,10 +256,11 @@ impl DynamoStore {
         let mut names = HashMap::new();
         let mut values = HashMap::new();
         let mut clauses = Vec::new();
+        let action = filter.action.map(|a| a.as_str().to_owned());
         let equalities = [
             ("actor", &filter.actor),
             ("target", &filter.target),
-            ("action", &filter.action),
+            ("action", &action),
         ];
         for (field, value) in equalities {
             if let Some(value) = value {

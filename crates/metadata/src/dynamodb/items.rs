@@ -93,7 +93,7 @@ pub(super) fn audit_item(event: &AuditEvent) -> StoreResult<Item> {
     let mut item = key(audit_pk(&event.id));
     item.insert("data".into(), s(to_json(event)?));
     item.insert("actor".into(), s(event.actor.clone()));
-    item.insert("action".into(), s(event.action.clone()));
+    item.insert("action".into(), s(event.action.as_str()));
     if let Some(target) = &event.target {
         item.insert("target".into(), s(target.clone()));
     }

@@ -54,9 +54,9 @@ async fn insert(
             Param::int(micros(event.at)),
             Param::text(event.request_id.clone()),
             Param::text(event.actor.clone()),
-            Param::text(event.action.clone()),
+            Param::text(event.action.as_str()),
             Param::opt_text(event.target.clone()),
-            Param::text(event.outcome.clone()),
+            Param::text(event.outcome.as_str()),
             Param::opt_text(changes),
             Param::int(link.seq),
             Param::text(link.prev_hash),
@@ -144,10 +144,11 @@ pub(super) async fn list(
         "SELECT id, at, request_id, actor, action, target, outcome, changes \
          FROM audit_events WHERE 1 = 1",
     );
+    let action = filter.action.map(|a| a.as_str().to_owned());
     let equalities = [
         ("actor", &filter.actor),
         ("target", &filter.target),
-        ("action", &filter.action),
+        ("action", &action),
     ];
     for (column, value) in equalities {
         if let Some(value) = value {

@@ -221,9 +221,9 @@ impl TryFrom<AuditRow> for AuditEvent {
             at: time(row.at)?,
             request_id: row.request_id,
             actor: row.actor,
-            action: row.action,
+            action: row.action.parse().map_err(corrupt)?,
             target: row.target,
-            outcome: row.outcome,
+            outcome: row.outcome.parse().map_err(corrupt)?,
             changes: row
                 .changes
                 .map(|c| serde_json::from_str(&c))

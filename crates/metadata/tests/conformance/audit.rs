@@ -34,7 +34,7 @@ pub async fn audit_round_trips(store: Arc<dyn MetadataStore>) {
     );
     update.changes = Some(serde_json::json!({ "title": { "old": "a", "new": "b" } }));
     let denied = AuditEvent {
-        outcome: "denied".into(),
+        outcome: domain::AuditOutcome::Denied,
         ..event("anonymous", "auth.failed", None, now())
     };
     store.append_audit(&update).await.unwrap();
@@ -67,7 +67,7 @@ pub async fn audit_filters(store: Arc<dyn MetadataStore>) {
                 .await
                 .unwrap();
             got.sort_by(|a, b| a.actor.cmp(&b.actor).then(a.at.cmp(&b.at)));
-            got.iter().map(|e| e.action.clone()).collect::<Vec<_>>()
+            got.iter().map(|e| e.action.as_str()).collect::<Vec<_>>()
         }
     };
     let by_actor = AuditFilter {
@@ -81,7 +81,7 @@ pub async fn audit_filters(store: Arc<dyn MetadataStore>) {
     };
     assert_eq!(query(by_target).await, ["image.create", "image.update"]);
     let by_action = AuditFilter {
-        action: Some("image.create".into()),
+        action: Some(domain::AuditAction::ImageCreate),
         ..Default::default()
     };
     assert_eq!(query(by_action).await, ["image.create", "image.create"]);
@@ -92,7 +92,7 @@ pub async fn audit_filters(store: Arc<dyn MetadataStore>) {
     assert_eq!(query(since).await, ["user.erase", "image.create"]);
     let combined = AuditFilter {
         actor: Some("alice".into()),
-        action: Some("image.update".into()),
+        action: Some(domain::AuditAction::ImageUpdate),
         since: Some(later(base, 5)),
         ..Default::default()
     };

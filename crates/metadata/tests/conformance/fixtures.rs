@@ -66,9 +66,9 @@ pub fn event(actor: &str, action: &str, target: Option<&str>, at: DateTime<Utc>)
         at,
         request_id: "req-1".into(),
         actor: actor.into(),
-        action: action.into(),
+        action: action.parse().expect("a known audit action"),
         target: target.map(Into::into),
-        outcome: "success".into(),
+        outcome: domain::AuditOutcome::Success,
         changes: None,
     }
 }

@@ -1,3 +1,6 @@
+//! `image-service audit erased --user ID`: the `user.erase` events of a user
+//! id the trail no longer holds (see `crate::erasure`), one JSON per line.
+//!
 //! `image-service audit verify`: walks the tamper-evident audit chain
 //! (`domain::audit_chain`) from seq 1, page by page, recomputes every hash,
 //! checks that each event names the previous one's hash and that no seq is
@@ -14,7 +17,7 @@
 use anyhow::Context as _;
 use clap::Subcommand;
 use domain::audit_chain::{parse_hash, to_hex};
-use domain::{ChainBreak, ChainVerifier, MetadataStore};
+use domain::{ChainBreak, ChainVerifier, MetadataStore, PageRequest, SortOrder};
 
 use crate::config::Config;
 
@@ -32,10 +35,41 @@ pub enum AuditCommand {
         #[arg(long, value_name = "SEQ:HASH")]
         expect: Option<String>,
     },
+    /// Print the `user.erase` events of an erased user, found by their id
+    /// (which the trail keeps only as a keyed hash), one JSON object per line.
+    Erased {
+        /// The erased user's id (`sub`).
+        #[arg(long)]
+        user: String,
+    },
 }
 
 pub async fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
     match command {
+        AuditCommand::Erased { user } => {
+            anyhow::ensure!(!user.is_empty(), "--user must not be empty");
+            let erasure = crate::storage::erasure_tags(config)?;
+            let store = metadata::open(&config.metadata_url)
+                .await
+                .context("IMAGE_SERVICE_METADATA_URL: cannot open the metadata store")?;
+            let filter = erasure.filter(&*store, &user).await?;
+            let mut after = None;
+            loop {
+                let page = PageRequest {
+                    after,
+                    limit: PAGE,
+                    order: SortOrder::Asc,
+                };
+                let events = store.list_audit(&filter, &page).await?;
+                for event in &events {
+                    println!("{}", serde_json::to_string(event)?);
+                }
+                if events.len() < PAGE as usize {
+                    return Ok(());
+                }
+                after = events.last().map(|e| e.id.clone());
+            }
+        }
         AuditCommand::Verify { expect } => {
             let anchor = expect
                 .as_deref()

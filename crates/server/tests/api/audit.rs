@@ -226,3 +226,52 @@ async fn the_audit_log_line_carries_the_event_as_an_object() {
     assert_eq!(access["operation"], "PATCH /images/{id}", "{access}");
     assert_eq!(access["status"], 200, "{access}");
 }
+
+#[tokio::test]
+async fn the_action_filter_takes_only_known_actions_and_the_openapi_lists_them() {
+    let app = spawn_app().await;
+    let admin = app.token_as("root", "admin");
+    let refused = assert_error(
+        app.get("/audit?action=image.upload", &admin)
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "VALIDATION_ERROR",
+    )
+    .await;
+    assert_eq!(refused["details"][0]["field"], "action", "{refused}");
+    let known = app
+        .get("/audit?action=user.erase", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(known.status(), 200);
+
+    let spec: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parameter = spec["paths"]["/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "action")
+        .cloned()
+        .unwrap();
+    let listed = parameter["schema"]["enum"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for action in ["image.create", "image.update", "user.erase", "rate.limited"] {
+        assert!(
+            listed.contains(&json!(action)),
+            "{action} not in {parameter}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ mod audit_verify;
 mod auth;
 mod crash;
 mod encryption;
+mod erasure_lookup;
 mod errors;
 mod faults;
 mod file_modes;

@@ -37,10 +37,10 @@ pub struct AuditEventDoc {
     request_id: String,
     /// The acting user's id, `anonymous`, or `erased` after GDPR erasure.
     actor: String,
-    /// E.g. `image.update`, `access.denied`, `rate.limited`.
+    #[schema(schema_with = schema::audit_action)]
     action: String,
     target: Option<String>,
-    /// `success`, `denied` or `failure`.
+    #[schema(schema_with = schema::audit_outcome)]
     outcome: String,
     /// For updates `{ field: { old, new } }`.
     #[schema(value_type = Option<Object>, nullable = false)]

@@ -226,6 +226,23 @@ pub fn since() -> Schema {
         .into()
 }
 
+/// One of the dotted names of `enum` (`AuditAction`, `AuditOutcome`).
+fn names<T: std::fmt::Display>(all: &[T], description: &str) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(all.iter().map(ToString::to_string)))
+        .description(Some(description))
+        .into()
+}
+
+pub fn audit_action() -> Schema {
+    names(domain::AuditAction::ALL, "What the event records")
+}
+
+pub fn audit_outcome() -> Schema {
+    names(domain::AuditOutcome::ALL, "How it ended")
+}
+
 pub fn nullable_album_title() -> Schema {
     text(
         1,

@@ -66,7 +66,11 @@ impl FromRequestParts<AppState> for Caller {
                 tracing::info!(reason, "authentication failed");
                 state
                     .audit
-                    .security_event("anonymous", "auth.failed", Some(route_name(parts)))
+                    .security_event(
+                        "anonymous",
+                        domain::AuditAction::AuthFailed,
+                        Some(route_name(parts)),
+                    )
                     .await;
                 Err(match err {
                     AuthError::Missing => ApiError::MissingToken,

@@ -52,7 +52,11 @@ pub async fn refuse(
     metrics::counter!("rate_limit_refusals_total", "kind" => refusal.kind).increment(1);
     state
         .audit
-        .security_event(actor, "rate.limited", Some(refusal.kind.to_owned()))
+        .security_event(
+            actor,
+            domain::AuditAction::RateLimited,
+            Some(refusal.kind.to_owned()),
+        )
         .await;
     let retry = refusal.decision.retry_after.unwrap_or_default();
     crate::http::error::ApiError::RateLimited {

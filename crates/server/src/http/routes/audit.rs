@@ -1,10 +1,11 @@
 //! `GET /audit`: the audit trail for admins, filtered and cursor-paginated
-//! (oldest first, the order it was written).
+//! (oldest first, the order it was written). `erasedUser` finds the
+//! `user.erase` events of a user id the trail no longer holds (`crate::erasure`).
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use domain::{AuditEvent, AuditFilter, PageRequest, SortOrder};
+use domain::{AuditAction, AuditEvent, AuditFilter, PageRequest, SortOrder};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -16,17 +17,21 @@ use crate::http::routes::list::parse_limit;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// The acting user's id.
     pub actor: Option<String>,
     /// A resource id.
     pub target: Option<String>,
-    /// E.g. `image.update`.
+    #[param(schema_with = schema::audit_action)]
     pub action: Option<String>,
     #[param(schema_with = schema::since)]
     pub since: Option<String>,
+    /// The id of an erased user: their `user.erase` events (the trail keeps
+    /// only a keyed hash of the id). Not with `actor`, `target` or `action`.
+    #[param(min_length = 1)]
+    pub erased_user: Option<String>,
     #[param(schema_with = schema::limit)]
     pub limit: Option<String>,
     #[param(schema_with = schema::cursor)]
@@ -61,11 +66,25 @@ pub async fn list_audit(
         .transpose()
         .map_err(|_| ApiError::field("since", "must be an RFC 3339 time"))?
         .map(|t| t.with_timezone(&Utc));
-    let filter = AuditFilter {
-        actor: query.actor,
-        target: query.target,
-        action: query.action,
-        since,
+    let action = query.action.as_deref().map(parse_action).transpose()?;
+    let filter = match query.erased_user.as_deref() {
+        None => AuditFilter {
+            actor: query.actor,
+            target: query.target,
+            action,
+            since,
+        },
+        Some("") => return Err(ApiError::field("erasedUser", "must not be empty")),
+        Some(_) if query.actor.is_some() || query.target.is_some() || action.is_some() => {
+            return Err(ApiError::field(
+                "erasedUser",
+                "cannot be combined with actor, target or action",
+            ));
+        }
+        Some(user) => AuditFilter {
+            since,
+            ..state.erasure.filter(&*state.metadata, user).await?
+        },
     };
     let scope = format!("audit|{filter:?}");
     let after = query
@@ -99,4 +118,12 @@ pub async fn list_audit(
         items: events,
         next_cursor,
     }))
+}
+
+/// An action name, or 400 naming `action` and the names there are.
+fn parse_action(name: &str) -> ApiResult<AuditAction> {
+    name.parse().map_err(|_| {
+        let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        ApiError::field("action", format!("must be one of {}", known.join(", ")))
+    })
 }

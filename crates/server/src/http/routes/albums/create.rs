@@ -14,6 +14,7 @@ use crate::http::dto::{AlbumDto, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictJson};
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -63,9 +64,9 @@ pub async fn create_album(
         .audit
         .record(Entry {
             actor: caller.user().as_str(),
-            action: "album.create",
+            action: AuditAction::AlbumCreate,
             target: Some(album.id.to_string()),
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             changes: None,
         })
         .await;

@@ -14,6 +14,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
 use crate::http::routes::images::delete::remove;
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -68,9 +69,9 @@ pub async fn delete_album(
         .audit
         .record(Entry {
             actor: caller.user().as_str(),
-            action: "album.delete",
+            action: AuditAction::AlbumDelete,
             target: Some(album.id.to_string()),
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             changes: delete_images.then(|| serde_json::json!({ "deleteImages": true })),
         })
         .await;

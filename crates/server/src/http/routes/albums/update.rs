@@ -14,6 +14,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictJson};
 use crate::http::patch::{Changes, integer, nullable};
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,9 +80,9 @@ pub async fn update_album(
         .audit
         .record(Entry {
             actor: caller.user().as_str(),
-            action: "album.update",
+            action: AuditAction::AlbumUpdate,
             target: Some(album.id.to_string()),
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             changes: Some(changes.into_value()),
         })
         .await;

@@ -12,6 +12,7 @@ use crate::audit::Entry;
 use crate::http::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 #[utoipa::path(delete, path = "/images/{id}", tag = "images",
     params(("id" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{26}$", description = "Image ULID")),
@@ -32,9 +33,9 @@ pub async fn delete_image(
         .audit
         .record(Entry {
             actor: caller.user().as_str(),
-            action: "image.delete",
+            action: AuditAction::ImageDelete,
             target: Some(image.id.to_string()),
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             changes: None,
         })
         .await;

@@ -15,6 +15,7 @@ use crate::http::extract::{Caller, StrictJson};
 use crate::http::patch::{Changes, integer, nullable};
 use crate::http::routes::albums::owned_album;
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -120,9 +121,9 @@ pub async fn update_image(
         .audit
         .record(Entry {
             actor: caller.user().as_str(),
-            action: "image.update",
+            action: AuditAction::ImageUpdate,
             target: Some(image.id.to_string()),
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             changes: Some(changes.into_value()),
         })
         .await;

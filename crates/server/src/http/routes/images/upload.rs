@@ -21,6 +21,7 @@ use crate::http::extract::upload_form::{FORM_OVERHEAD, multipart_boundary, read_
 use crate::http::routes::albums::owned_album;
 use crate::request_context as context;
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 const ALLOWED_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
@@ -153,9 +154,9 @@ pub async fn upload_image(
         .audit
         .record(Entry {
             actor: user.as_str(),
-            action: "image.create",
+            action: AuditAction::ImageCreate,
             target: Some(id.to_string()),
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             changes: None,
         })
         .await;

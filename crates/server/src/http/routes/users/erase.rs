@@ -8,8 +8,9 @@
 //! changes (titles, descriptions …) of those events go, while the hash chain
 //! stays verifiable. The `user.erase` event that follows is the record that
 //! the erasure happened — when, by which admin (or `erased` when the user
-//! erased themself), how much — and names no one erased: its target is
-//! `user:erased`.
+//! erased themself), how much. Its target is `erased:<keyed hash of the id>`
+//! (`crate::erasure`): it names no one, yet whoever knows the id can find it
+//! (`GET /audit?erasedUser=`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -25,6 +26,7 @@ use crate::http::error::ApiResult;
 use crate::http::extract::Caller;
 use crate::http::routes::images::delete::remove;
 use crate::state::AppState;
+use domain::{AuditAction, AuditOutcome};
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -104,9 +106,9 @@ pub async fn erase_user(
         .audit
         .record(Entry {
             actor,
-            action: "user.erase",
-            target: Some(format!("user:{REDACTED}")),
-            outcome: "success",
+            action: AuditAction::UserErase,
+            target: Some(state.erasure.target(user.as_str())),
+            outcome: AuditOutcome::Success,
             changes: Some(serde_json::json!({
                 "deletedImages": deleted_images,
                 "deletedAlbums": deleted_albums,
