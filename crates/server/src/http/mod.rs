@@ -3,6 +3,7 @@
 pub mod context;
 pub mod dto;
 pub mod error;
+pub mod error_code;
 pub mod extract;
 pub mod middleware;
 pub mod patch;

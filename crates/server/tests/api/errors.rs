@@ -262,3 +262,58 @@ async fn errors_never_leak_internals() {
     assert!(!text.contains(app.data_dir().to_str().unwrap()));
     assert!(!text.to_lowercase().contains("sql"));
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_error_code() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("code enum")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in [
+        "VALIDATION_ERROR",
+        "UNSUPPORTED_FILE_TYPE",
+        "INVALID_IMAGE",
+        "IMAGE_TOO_LARGE",
+        "INVALID_CURSOR",
+        "MISSING_TOKEN",
+        "TOKEN_EXPIRED",
+        "INVALID_TOKEN",
+        "NOT_AUTHORIZED",
+        "INVALID_SIGNATURE",
+        "NOT_FOUND",
+        "METHOD_NOT_ALLOWED",
+        "VERSION_CONFLICT",
+        "FILE_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "RANGE_NOT_SATISFIABLE",
+        "RATE_LIMITED",
+        "OVERLOADED",
+        "UNAVAILABLE",
+        "INTERNAL_ERROR",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    // The body the document describes is the one answered.
+    let body = assert_error(
+        app.get("/nowhere", &app.token("alice"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_eq!(body["error"], "NotFoundError");
+}
