@@ -8,6 +8,7 @@ pub mod config;
 pub mod http;
 pub mod limits;
 pub mod memory_budget;
+pub mod origin;
 pub mod processing;
 pub mod secrets;
 pub mod serve;

@@ -136,7 +136,7 @@ fn cors_origins(src: &Source) -> Result<Vec<String>, ConfigError> {
         None => vec!["http://localhost:3002".to_owned()],
     };
     for origin in &origins {
-        if crate::http::middleware::cors::OriginPattern::parse(origin).is_none() {
+        if crate::origin::OriginPattern::parse(origin).is_none() {
             return Err(ConfigError::new(
                 "cors_origins",
                 format!(

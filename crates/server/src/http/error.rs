@@ -10,6 +10,7 @@ use domain::fields::FieldError;
 use super::context;
 use super::dto::{ErrorBody, FieldDetail};
 pub use super::error_code::ErrorCode;
+use crate::processing::ProcessingError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -133,6 +134,20 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Unavailable(why) => ApiError::Unavailable(why),
             StoreError::Internal(why) => ApiError::Internal(why),
+        }
+    }
+}
+
+impl From<ProcessingError> for ApiError {
+    fn from(err: ProcessingError) -> Self {
+        match err {
+            ProcessingError::UnsupportedType => ApiError::UnsupportedFileType,
+            ProcessingError::TooLarge { width, height } => ApiError::ImageTooLarge(format!(
+                "The image is {width}x{height}; at most 50,000,000 pixels and 16384 px a side are accepted"
+            )),
+            ProcessingError::Invalid(why) => ApiError::InvalidImage(why),
+            ProcessingError::Overloaded => ApiError::Overloaded,
+            ProcessingError::Internal(why) => ApiError::Internal(why),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod error_code;
 pub mod extract;
 pub mod middleware;
+pub mod operation;
 pub mod patch;
 pub mod routes;
 pub mod serve_blob;
