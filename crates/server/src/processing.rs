@@ -142,6 +142,7 @@ impl From<PipelineError> for ProcessingError {
             PipelineError::TooLarge { width, height } => Self::TooLarge { width, height },
             PipelineError::Animated => Self::Invalid("animated images are not accepted".into()),
             PipelineError::Invalid(why) => Self::Invalid(why),
+            PipelineError::Internal(why) => Self::Internal(why),
         }
     }
 }

@@ -12,6 +12,7 @@ mod faults;
 mod files;
 mod headers;
 mod images;
+mod internal_faults;
 mod limits;
 mod memory_budget;
 mod migrate;
