@@ -64,7 +64,7 @@ impl Processor {
     }
 
     async fn admit_and_run(&self, bytes: Bytes) -> Result<Processed, ProcessingError> {
-        let probe = pipeline::probe(&bytes, &self.settings).map_err(ProcessingError::from)?;
+        let probe = pipeline::probe(&bytes, &self.settings).map_err(|e| self.refusal(e))?;
         let cost_mib = pipeline::decode_cost_bytes(&probe).div_ceil(MIB).max(1);
 
         let queued = Instant::now();
@@ -90,7 +90,13 @@ impl Processor {
         // A worker that panicked is our fault, whatever the image was.
         result
             .map_err(|e| ProcessingError::Internal(format!("pipeline task failed: {e}")))?
-            .map_err(ProcessingError::from)
+            .map_err(|e| self.refusal(e))
+    }
+}
+
+impl Processor {
+    fn refusal(&self, err: PipelineError) -> ProcessingError {
+        ProcessingError::classify(err, &self.settings)
     }
 }
 
@@ -120,9 +126,15 @@ pub enum ProcessingError {
     /// Not JPEG, PNG or WebP by its bytes.
     #[error("not a JPEG, PNG or WebP image")]
     UnsupportedType,
-    /// Over the configured pixel or side limit, from the header.
+    /// Over the configured pixel or side limit, from the header; carries
+    /// the limits in force so the client can be told them.
     #[error("image of {width}x{height} pixels is over the size limit")]
-    TooLarge { width: u32, height: u32 },
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+        max_side: u32,
+    },
     /// Empty, truncated, corrupt, animated or lying about itself.
     #[error("invalid image: {0}")]
     Invalid(String),
@@ -134,12 +146,17 @@ pub enum ProcessingError {
     Internal(String),
 }
 
-impl From<PipelineError> for ProcessingError {
+impl ProcessingError {
     /// Whose fault a pipeline failure is: the upload's, or ours.
-    fn from(err: PipelineError) -> Self {
+    fn classify(err: PipelineError, settings: &Settings) -> Self {
         match err {
             PipelineError::UnsupportedType => Self::UnsupportedType,
-            PipelineError::TooLarge { width, height } => Self::TooLarge { width, height },
+            PipelineError::TooLarge { width, height } => Self::TooLarge {
+                width,
+                height,
+                max_pixels: settings.max_pixels,
+                max_side: settings.max_side,
+            },
             PipelineError::Animated => Self::Invalid("animated images are not accepted".into()),
             PipelineError::Invalid(why) => Self::Invalid(why),
             PipelineError::Internal(why) => Self::Internal(why),

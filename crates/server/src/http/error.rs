@@ -142,14 +142,33 @@ impl From<ProcessingError> for ApiError {
     fn from(err: ProcessingError) -> Self {
         match err {
             ProcessingError::UnsupportedType => ApiError::UnsupportedFileType,
-            ProcessingError::TooLarge { width, height } => ApiError::ImageTooLarge(format!(
-                "The image is {width}x{height}; at most 50,000,000 pixels and 16384 px a side are accepted"
+            ProcessingError::TooLarge {
+                width,
+                height,
+                max_pixels,
+                max_side,
+            } => ApiError::ImageTooLarge(format!(
+                "The image is {width}x{height}; at most {} pixels and {max_side} px a side are accepted",
+                thousands(max_pixels)
             )),
             ProcessingError::Invalid(why) => ApiError::InvalidImage(why),
             ProcessingError::Overloaded => ApiError::Overloaded,
             ProcessingError::Internal(why) => ApiError::Internal(why),
         }
     }
+}
+
+/// `50000000` as `50,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 impl IntoResponse for ApiError {
@@ -223,3 +242,16 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(50_000_000), "50,000,000");
+        assert_eq!(thousands(123_456), "123,456");
+    }
+}

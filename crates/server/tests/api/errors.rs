@@ -317,3 +317,29 @@ async fn the_openapi_document_lists_every_error_code() {
     .await;
     assert_eq!(body["error"], "NotFoundError");
 }
+
+#[tokio::test]
+async fn image_too_large_states_the_configured_limits() {
+    let app = crate::support::spawn_with(&[
+        ("IMAGE_SERVICE_MAX_PIXELS", "1000000"),
+        ("IMAGE_SERVICE_MAX_SIDE", "1500"),
+    ])
+    .await;
+    let token = app.token("alice");
+    for (width, height) in [(1200, 1000), (1600, 10)] {
+        let response = app
+            .upload_with(
+                &token,
+                crate::support::images::png_header_only(width, height),
+                "image/png",
+                &[],
+            )
+            .await;
+        let body = assert_error(response, 400, "IMAGE_TOO_LARGE").await;
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(&format!("{width}x{height}")), "{message}");
+        assert!(message.contains("1,000,000 pixels"), "{message}");
+        assert!(message.contains("1500 px"), "{message}");
+        assert!(!message.contains("50,000,000"), "{message}");
+    }
+}
