@@ -2,6 +2,7 @@
 //! with the contract's errors instead of the framework's.
 
 mod caller;
+mod field_name;
 mod json;
 mod query;
 pub mod upload_form;
