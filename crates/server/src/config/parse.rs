@@ -113,6 +113,21 @@ fn auth(src: &Source) -> Result<AuthConfig, ConfigError> {
         return Err(ConfigError::new("auth_jwks_url", "expected an http(s) URL"));
     }
     let jwks_file = src.get("auth_jwks_file").map(PathBuf::from);
+    if jwks_url.is_some() && jwks_file.is_some() {
+        return Err(ConfigError::new(
+            "auth_jwks_file",
+            "IMAGE_SERVICE_AUTH_JWKS_URL is set too; choose one",
+        ));
+    }
+    // Read now, so `check-config` catches a file the service could not read.
+    if let Some(path) = &jwks_file
+        && let Err(e) = std::fs::read(path)
+    {
+        return Err(ConfigError::new(
+            "auth_jwks_file",
+            format!("cannot read {}: {}", path.display(), e.kind()),
+        ));
+    }
     if issuer.is_none() && (jwks_url.is_some() || jwks_file.is_some()) {
         let key = if jwks_url.is_some() {
             "auth_jwks_url"
