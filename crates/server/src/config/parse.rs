@@ -97,6 +97,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
             memory_budget_bytes: positive::<u64>(src, "memory_budget_mib", 512)? * 1024 * 1024,
         },
         request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 60)?),
+        body_timeout: Duration::from_secs(positive(src, "body_timeout_secs", 30)?),
         data_dir,
     })
 }

@@ -38,6 +38,8 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("request body too slow")]
+    RequestTimeout,
     #[error("version conflict")]
     VersionConflict { current: i64 },
     #[error("file too large")]
@@ -81,6 +83,7 @@ impl ApiError {
             InvalidSignature => ErrorCode::InvalidSignature,
             NotFound => ErrorCode::NotFound,
             MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            RequestTimeout => ErrorCode::RequestTimeout,
             VersionConflict { .. } => ErrorCode::VersionConflict,
             FileTooLarge(_) => ErrorCode::FileTooLarge,
             UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
@@ -112,6 +115,7 @@ impl ApiError {
             InvalidSignature => "The link is invalid or has expired".into(),
             NotFound => "Not found".into(),
             MethodNotAllowed => "Method not allowed".into(),
+            RequestTimeout => "The request body arrived too slowly".into(),
             VersionConflict { .. } => "The resource was changed by someone else".into(),
             FileTooLarge(max) => format!("The file exceeds {max} bytes"),
             UnsupportedMediaType(expected) => format!("Expected {expected}"),

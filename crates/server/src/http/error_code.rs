@@ -18,6 +18,7 @@ pub enum ErrorCode {
     InvalidSignature,
     NotFound,
     MethodNotAllowed,
+    RequestTimeout,
     VersionConflict,
     FileTooLarge,
     UnsupportedMediaType,
@@ -30,7 +31,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order the OpenAPI document lists them.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Validation,
         ErrorCode::UnsupportedFileType,
         ErrorCode::InvalidImage,
@@ -43,6 +44,7 @@ impl ErrorCode {
         ErrorCode::InvalidSignature,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::RequestTimeout,
         ErrorCode::VersionConflict,
         ErrorCode::FileTooLarge,
         ErrorCode::UnsupportedMediaType,
@@ -112,6 +114,11 @@ impl ErrorCode {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "MethodNotAllowedError",
                 "METHOD_NOT_ALLOWED",
+            ),
+            RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeoutError",
+                "REQUEST_TIMEOUT",
             ),
             VersionConflict => (StatusCode::CONFLICT, "ConflictError", "VERSION_CONFLICT"),
             FileTooLarge => (

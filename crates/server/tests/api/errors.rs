@@ -294,6 +294,7 @@ async fn the_openapi_document_lists_every_error_code() {
         "INVALID_SIGNATURE",
         "NOT_FOUND",
         "METHOD_NOT_ALLOWED",
+        "REQUEST_TIMEOUT",
         "VERSION_CONFLICT",
         "FILE_TOO_LARGE",
         "UNSUPPORTED_MEDIA_TYPE",

@@ -5,6 +5,7 @@ mod albums;
 mod audit;
 mod audit_verify;
 mod auth;
+mod body_reading;
 mod config_errors;
 mod crash;
 mod encryption;

@@ -1,15 +1,17 @@
 //! `StrictJson<T>`: `application/json` only (else 415), unknown fields and
-//! malformed bodies are 400 `VALIDATION_ERROR`, bodies over 1 MiB are 413.
+//! malformed or truncated bodies are 400 `VALIDATION_ERROR`, bodies over
+//! 1 MiB are 413, a body that stalls is 408 `REQUEST_TIMEOUT`.
 //! The error names the field at fault (`version` when it is missing, `title`
 //! when it is not a string); only a body that is not a JSON object at all,
 //! or not JSON, is blamed on `body`.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde::de::DeserializeOwned;
 
-use super::field_name;
+use http_body_util::BodyExt as _;
+
+use super::{body_error, field_name};
 use crate::http::error::ApiError;
 
 const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -19,7 +21,7 @@ pub struct StrictJson<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -29,11 +31,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType("application/json"));
         }
-        let req = req
-            .map(|body| axum::body::Body::new(http_body_util::Limited::new(body, MAX_JSON_BYTES)));
-        let bytes = Bytes::from_request(req, state)
+        // A declared length over the limit is refused before reading any of it.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > MAX_JSON_BYTES as u64) {
+            return Err(ApiError::FileTooLarge(MAX_JSON_BYTES as u64));
+        }
+        let bytes = http_body_util::Limited::new(req.into_body(), MAX_JSON_BYTES)
+            .collect()
             .await
-            .map_err(|_| ApiError::FileTooLarge(MAX_JSON_BYTES as u64))?;
+            .map_err(|e| body_error::refusal(&*e, "body", MAX_JSON_BYTES as u64))?
+            .to_bytes();
         let mut json = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut json).map_err(refusal)?;
         json.end()

@@ -1,6 +1,7 @@
 //! Extractors that parse requests at the edge into typed values, answering
 //! with the contract's errors instead of the framework's.
 
+mod body_error;
 mod caller;
 mod field_name;
 mod json;
