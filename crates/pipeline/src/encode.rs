@@ -9,6 +9,7 @@ use std::ffi::c_int;
 use libwebp_sys as ffi;
 
 use crate::PipelineError;
+use crate::fault::{self, Fault};
 use crate::pixels::{Layout, Pixels};
 
 /// Encodes RGB or RGBA pixels (gray must be expanded first) as lossy WebP at `quality`.
@@ -19,17 +20,18 @@ pub(crate) fn webp(pixels: &Pixels, quality: f32) -> Result<Vec<u8>, PipelineErr
         Layout::Rgb => 3,
         Layout::Rgba => 4,
         other => {
-            return Err(PipelineError::invalid(format!(
+            return Err(PipelineError::internal(format!(
                 "encoder given {other:?} pixels"
             )));
         }
     };
-    let too_big = || PipelineError::invalid("image too large for the WebP encoder");
+    // The display variant is at most a few thousand pixels a side: never the upload's fault.
+    let too_big = || PipelineError::internal("image too large for the WebP encoder");
     let width = c_int::try_from(pixels.width).map_err(|_| too_big())?;
     let height = c_int::try_from(pixels.height).map_err(|_| too_big())?;
     let stride = width.checked_mul(channels).ok_or_else(too_big)?;
     if pixels.data.len() != stride as usize * height as usize {
-        return Err(PipelineError::invalid(
+        return Err(PipelineError::internal(
             "pixel buffer does not match its size",
         ));
     }
@@ -45,7 +47,7 @@ pub(crate) fn webp(pixels: &Pixels, quality: f32) -> Result<Vec<u8>, PipelineErr
         }
     };
     if imported == 0 {
-        return Err(PipelineError::invalid("WebP encoder out of memory"));
+        return Err(PipelineError::internal("WebP encoder out of memory"));
     }
     let mut out: Vec<u8> = Vec::new();
     picture.0.writer = Some(append_to_vec);
@@ -54,8 +56,13 @@ pub(crate) fn webp(pixels: &Pixels, quality: f32) -> Result<Vec<u8>, PipelineErr
     // picture holds its own planes; `custom_ptr` points at `out`, which is neither moved nor
     // otherwise borrowed until WebPEncode returns, and `append_to_vec` is its only user.
     let encoded = unsafe { ffi::WebPEncode(&config, &mut picture.0) };
+    if fault::injected(Fault::Encoder) {
+        return Err(PipelineError::internal(
+            "WebP encoding failed: injected encoder fault",
+        ));
+    }
     if encoded == 0 {
-        return Err(PipelineError::invalid(format!(
+        return Err(PipelineError::internal(format!(
             "WebP encoding failed: {:?}",
             picture.0.error_code
         )));
@@ -76,7 +83,7 @@ fn config(quality: f32) -> Result<ffi::WebPConfig, PipelineError> {
             ffi::WEBP_ENCODER_ABI_VERSION as c_int,
         );
         if ok == 0 {
-            return Err(PipelineError::invalid("libwebp version mismatch"));
+            return Err(PipelineError::internal("libwebp version mismatch"));
         }
         config.assume_init()
     };
@@ -104,7 +111,7 @@ impl Picture {
                 ffi::WEBP_ENCODER_ABI_VERSION as c_int,
             ) == 0
             {
-                return Err(PipelineError::invalid("libwebp version mismatch"));
+                return Err(PipelineError::internal("libwebp version mismatch"));
             }
             picture.assume_init()
         };

@@ -1,4 +1,6 @@
-//! The pipeline's error type; each variant maps to one API error code (docs/API.md, Errors).
+//! The pipeline's error type: what is wrong with the upload, or that the
+//! fault is ours ([`PipelineError::Internal`]), which the server answers with
+//! 500 and never blames on the client.
 
 /// Why an upload was refused.
 #[derive(Debug, thiserror::Error)]
@@ -15,10 +17,18 @@ pub enum PipelineError {
     /// Empty, truncated, corrupt or undecodable (`INVALID_IMAGE`).
     #[error("invalid image: {0}")]
     Invalid(String),
+    /// Our fault, whatever the upload was: the encoder or resizer failed,
+    /// memory ran out, a worker panicked (`INTERNAL_ERROR`).
+    #[error("internal fault: {0}")]
+    Internal(String),
 }
 
 impl PipelineError {
     pub(crate) fn invalid(what: impl std::fmt::Display) -> Self {
         Self::Invalid(what.to_string())
+    }
+
+    pub(crate) fn internal(what: impl std::fmt::Display) -> Self {
+        Self::Internal(what.to_string())
     }
 }

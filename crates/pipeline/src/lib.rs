@@ -8,6 +8,7 @@ mod color;
 mod decode;
 mod encode;
 mod error;
+mod fault;
 mod format;
 mod orient;
 mod pixels;

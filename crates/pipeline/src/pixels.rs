@@ -1,5 +1,24 @@
 //! An 8-bit interleaved pixel buffer, the one currency between decode, colour, resize and encode.
 
+use crate::PipelineError;
+use crate::fault::{self, Fault};
+
+/// A zeroed buffer of `size` bytes for decoded pixels; running out of memory
+/// is an internal fault (500), not a process abort. The size itself was
+/// already bounded by the header check and the memory budget.
+pub(crate) fn zeroed(size: usize) -> Result<Vec<u8>, PipelineError> {
+    if fault::injected(Fault::OutOfMemory) {
+        return Err(PipelineError::internal(format!(
+            "out of memory allocating {size} bytes (injected)"
+        )));
+    }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(size)
+        .map_err(|_| PipelineError::internal(format!("out of memory allocating {size} bytes")))?;
+    buf.resize(size, 0);
+    Ok(buf)
+}
+
 /// Channel layout of a [`Pixels`] buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Layout {

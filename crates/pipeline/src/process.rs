@@ -1,6 +1,7 @@
 //! The whole upload job: probe, decode, shrink, colour, orient, thumbnail, encode both variants.
 
 use crate::decode::decode;
+use crate::fault::{self, Fault};
 use crate::pixels::Pixels;
 use crate::{PipelineError, Settings, SourceFormat, color, encode, orient, probe, resize};
 
@@ -24,7 +25,13 @@ pub struct Processed {
 }
 
 /// Validates and converts an upload into its display and thumbnail WebPs. CPU-bound.
+///
+/// Errors are [`PipelineError::Internal`] when the fault is ours (encoder,
+/// resizer, memory), whatever the upload; the other variants blame the upload.
 pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, PipelineError> {
+    if fault::injected(Fault::Panic) {
+        panic!("injected worker panic");
+    }
     let probe = probe(bytes, settings)?;
     let decoded = decode(bytes, &probe, settings)?;
     let orientation = decoded.orientation;
@@ -44,7 +51,7 @@ pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, PipelineE
         let d = encoded(&display, settings.display_quality);
         let t = t
             .join()
-            .unwrap_or_else(|_| Err(PipelineError::invalid("thumbnail encoder panicked")));
+            .unwrap_or_else(|_| Err(PipelineError::internal("thumbnail encoder panicked")));
         (d, t)
     });
     Ok(Processed {

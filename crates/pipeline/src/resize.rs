@@ -4,6 +4,7 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::PipelineError;
+use crate::fault::{self, Fault};
 use crate::pixels::{Layout, Pixels};
 
 /// Size that fits `width × height` inside a `max_side` square, never larger than the source.
@@ -44,13 +45,19 @@ pub(crate) fn resize(pixels: &Pixels, width: u32, height: u32) -> Result<Pixels,
         Layout::Rgb => PixelType::U8x3,
         Layout::Rgba => PixelType::U8x4,
     };
+    // Both failures mean our buffers disagree with their sizes: never the upload's fault.
+    if fault::injected(Fault::Resizer) {
+        return Err(PipelineError::internal(
+            "resize failed: injected resizer fault",
+        ));
+    }
     let src = ImageRef::new(pixels.width, pixels.height, &pixels.data, pixel_type)
-        .map_err(PipelineError::invalid)?;
+        .map_err(|e| PipelineError::internal(format!("resize source: {e}")))?;
     let mut dst = Image::new(width, height, pixel_type);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     Resizer::new()
         .resize(&src, &mut dst, &options)
-        .map_err(PipelineError::invalid)?;
+        .map_err(|e| PipelineError::internal(format!("resize failed: {e}")))?;
     Ok(Pixels::new(dst.into_vec(), width, height, pixels.layout))
 }
 

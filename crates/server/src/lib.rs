@@ -9,6 +9,7 @@ pub mod erasure;
 pub mod http;
 pub mod limits;
 pub mod memory_budget;
+pub mod origin;
 pub mod processing;
 pub mod request_context;
 pub mod secrets;

@@ -28,18 +28,6 @@ impl Operation {
             Operation::Delete => "delete",
         }
     }
-
-    /// Classifies a request by method and path: `POST /images` is an upload,
-    /// other POSTs and PATCHes updates, GETs reads, DELETEs deletes.
-    pub fn classify(method: &http::Method, path: &str) -> Option<Self> {
-        match *method {
-            http::Method::GET | http::Method::HEAD => Some(Operation::Read),
-            http::Method::POST if path == "/images" => Some(Operation::Upload),
-            http::Method::POST | http::Method::PATCH | http::Method::PUT => Some(Operation::Update),
-            http::Method::DELETE => Some(Operation::Delete),
-            _ => None,
-        }
-    }
 }
 
 /// The refused limit, for the 429 and the audit trail.
@@ -156,26 +144,5 @@ mod tests {
         assert_eq!(client_ip(proxy, spoofed, &[proxy]), client);
         assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
         assert_eq!(client_ip(proxy, Some("garbage"), &[proxy]), proxy);
-    }
-
-    #[test]
-    fn operations_by_method_and_path() {
-        use http::Method;
-        assert_eq!(
-            Operation::classify(&Method::POST, "/images"),
-            Some(Operation::Upload)
-        );
-        assert_eq!(
-            Operation::classify(&Method::POST, "/albums"),
-            Some(Operation::Update)
-        );
-        assert_eq!(
-            Operation::classify(&Method::GET, "/files/x"),
-            Some(Operation::Read)
-        );
-        assert_eq!(
-            Operation::classify(&Method::DELETE, "/images/x"),
-            Some(Operation::Delete)
-        );
     }
 }

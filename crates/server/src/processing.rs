@@ -2,6 +2,10 @@
 //! decoding will cost (pixels × channels, first fit so small images pass
 //! large ones waiting for room), one worker per core, and a bounded queue past
 //! which uploads get 503 `OVERLOADED` instead of piling up.
+//!
+//! Failures are a [`ProcessingError`]: what the client sent is refused, the
+//! pool is full, or something failed on our side. The HTTP layer maps each
+//! to its status and code.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +15,6 @@ use bytes::Bytes;
 use pipeline::{PipelineError, Processed, Settings};
 use tokio::sync::Semaphore;
 
-use crate::http::error::ApiError;
 use crate::memory_budget::MemoryBudget;
 
 const MIB: u64 = 1024 * 1024;
@@ -48,31 +51,31 @@ impl Processor {
     /// Validates from the header, waits for budget and a worker, then runs the
     /// pipeline on the blocking pool. Every outcome is counted in
     /// `uploads_processed_total`.
-    pub async fn process(&self, bytes: Bytes) -> Result<Processed, ApiError> {
+    pub async fn process(&self, bytes: Bytes) -> Result<Processed, ProcessingError> {
         let result = self.admit_and_run(bytes).await;
         let outcome = match &result {
             Ok(_) => "ok",
-            Err(ApiError::Overloaded) => "overloaded",
-            Err(ApiError::Internal(_)) => "failed",
+            Err(ProcessingError::Overloaded) => "overloaded",
+            Err(ProcessingError::Internal(_)) => "failed",
             Err(_) => "refused",
         };
         metrics::counter!("uploads_processed_total", "outcome" => outcome).increment(1);
         result
     }
 
-    async fn admit_and_run(&self, bytes: Bytes) -> Result<Processed, ApiError> {
-        let probe = pipeline::probe(&bytes, &self.settings).map_err(map_error)?;
+    async fn admit_and_run(&self, bytes: Bytes) -> Result<Processed, ProcessingError> {
+        let probe = pipeline::probe(&bytes, &self.settings).map_err(|e| self.refusal(e))?;
         let cost_mib = pipeline::decode_cost_bytes(&probe).div_ceil(MIB).max(1);
 
         let queued = Instant::now();
-        let _slot =
-            InFlight::enter(&self.in_flight, self.max_in_flight).ok_or(ApiError::Overloaded)?;
+        let _slot = InFlight::enter(&self.in_flight, self.max_in_flight)
+            .ok_or(ProcessingError::Overloaded)?;
         let _memory = self.memory.reserve(cost_mib).await;
         let _worker = self
             .workers
             .acquire()
             .await
-            .map_err(|_| ApiError::Overloaded)?;
+            .map_err(|_| ProcessingError::Overloaded)?;
         metrics::histogram!("processing_wait_seconds").record(queued.elapsed().as_secs_f64());
 
         let settings = self.settings.clone();
@@ -84,9 +87,16 @@ impl Processor {
         })
         .await;
         metrics::histogram!("processing_duration_seconds").record(started.elapsed().as_secs_f64());
+        // A worker that panicked is our fault, whatever the image was.
         result
-            .map_err(|e| ApiError::internal(format!("pipeline task failed: {e}")))?
-            .map_err(map_error)
+            .map_err(|e| ProcessingError::Internal(format!("pipeline task failed: {e}")))?
+            .map_err(|e| self.refusal(e))
+    }
+}
+
+impl Processor {
+    fn refusal(&self, err: PipelineError) -> ProcessingError {
+        ProcessingError::classify(err, &self.settings)
     }
 }
 
@@ -110,15 +120,46 @@ impl Drop for InFlight<'_> {
     }
 }
 
-pub fn map_error(err: PipelineError) -> ApiError {
-    match err {
-        PipelineError::UnsupportedType => ApiError::UnsupportedFileType,
-        PipelineError::TooLarge { width, height } => ApiError::ImageTooLarge(format!(
-            "The image is {width}x{height}; at most 50,000,000 pixels and 16384 px a side are accepted"
-        )),
-        PipelineError::Animated => {
-            ApiError::InvalidImage("animated images are not accepted".into())
+/// Why an upload was not processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessingError {
+    /// Not JPEG, PNG or WebP by its bytes.
+    #[error("not a JPEG, PNG or WebP image")]
+    UnsupportedType,
+    /// Over the configured pixel or side limit, from the header; carries
+    /// the limits in force so the client can be told them.
+    #[error("image of {width}x{height} pixels is over the size limit")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+        max_side: u32,
+    },
+    /// Empty, truncated, corrupt, animated or lying about itself.
+    #[error("invalid image: {0}")]
+    Invalid(String),
+    /// The pool and its queue are full.
+    #[error("processing pool full")]
+    Overloaded,
+    /// Our fault, not the upload's.
+    #[error("processing failed: {0}")]
+    Internal(String),
+}
+
+impl ProcessingError {
+    /// Whose fault a pipeline failure is: the upload's, or ours.
+    fn classify(err: PipelineError, settings: &Settings) -> Self {
+        match err {
+            PipelineError::UnsupportedType => Self::UnsupportedType,
+            PipelineError::TooLarge { width, height } => Self::TooLarge {
+                width,
+                height,
+                max_pixels: settings.max_pixels,
+                max_side: settings.max_side,
+            },
+            PipelineError::Animated => Self::Invalid("animated images are not accepted".into()),
+            PipelineError::Invalid(why) => Self::Invalid(why),
+            PipelineError::Internal(why) => Self::Internal(why),
         }
-        PipelineError::Invalid(why) => ApiError::InvalidImage(why),
     }
 }

@@ -37,7 +37,10 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // A client that shuts its sending side mid-body still hears why its
+        // request failed (400) instead of seeing the connection dropped.
+        .half_close(true);
     builder.http2().timer(TokioTimer::new());
     // Shared with the per-connection tasks, which build their connection
     // after the TLS handshake.

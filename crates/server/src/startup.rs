@@ -74,9 +74,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let metadata = metadata::open(&config.metadata_url)
         .await
         .context("IMAGE_SERVICE_METADATA_URL: cannot open the metadata store")?;
-    let blobs = crate::storage::open_blobs(&config)
-        .await
-        .context("IMAGE_SERVICE_BLOB_URL: cannot open the blob store")?;
+    // Both name the setting at fault themselves (blob URL, key URL, master
+    // key; issuer, JWKS URL or file, data dir).
+    let blobs = crate::storage::open_blobs(&config).await?;
     // After the blob store, which generates a missing key file.
     let erasure = crate::storage::erasure_tags(&config)?;
     let auth = Authenticator::new(AuthSettings {
@@ -86,8 +86,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         jwks_file: config.auth.jwks_file.clone(),
         data_dir: config.data_dir.clone(),
     })
-    .await
-    .context("IMAGE_SERVICE_AUTH_ISSUER: cannot set up token verification")?;
+    .await?;
     let signing_key = match &config.url_signing_key {
         Some(key) => secrets::decode_key(key.expose())?,
         None => secrets::load_or_generate_key(&config.data_dir.join("url-signing.key"))

@@ -42,15 +42,19 @@ pub async fn open_blobs(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
         encryption_config(config)?,
     )
     .await
-    .map_err(name_the_key_url)
+    .map_err(|err| name_the_setting(err, config))
 }
 
-/// A key-store failure names its own setting, not only the blob URL.
-fn name_the_key_url(err: OpenError) -> anyhow::Error {
-    match err {
-        OpenError::KeyStore(_) => {
-            anyhow::Error::new(err).context("IMAGE_SERVICE_KEY_URL: cannot open the key store")
+/// Each failure names the setting to fix: the key store, the master key (or
+/// the data dir it is generated into) and the blob store are set apart.
+fn name_the_setting(err: OpenError, config: &Config) -> anyhow::Error {
+    let context = match &err {
+        OpenError::KeyStore(_) => "IMAGE_SERVICE_KEY_URL: cannot open the key store",
+        OpenError::Key(_) if config.encryption_key.is_some() => {
+            "IMAGE_SERVICE_ENCRYPTION_KEY: cannot use the master key"
         }
-        other => other.into(),
-    }
+        OpenError::Key(_) => "IMAGE_SERVICE_DATA_DIR: cannot load or generate the master key",
+        _ => "IMAGE_SERVICE_BLOB_URL: cannot open the blob store",
+    };
+    anyhow::Error::new(err).context(context)
 }

@@ -49,7 +49,7 @@ pub(super) fn decode(
     let size = decoder
         .output_buffer_size()
         .ok_or_else(|| PipelineError::invalid("JPEG output size unknown"))?;
-    let mut data = vec![0u8; size];
+    let mut data = crate::pixels::zeroed(size)?;
     decoder
         .decode_into(&mut data)
         .map_err(PipelineError::invalid)?;

@@ -30,8 +30,8 @@ fn finish(mut decoder: impl ImageDecoder) -> Result<Decoded, PipelineError> {
     let (width, height) = decoder.dimensions();
     let color = decoder.color_type();
     let total = usize::try_from(decoder.total_bytes())
-        .map_err(|_| PipelineError::invalid("image too large for this platform"))?;
-    let mut buf = vec![0u8; total];
+        .map_err(|_| PipelineError::internal("image too large for this platform"))?;
+    let mut buf = crate::pixels::zeroed(total)?;
     decoder.read_image(&mut buf).map_err(map_err)?;
     let (data, layout) = match color {
         ColorType::L8 => (buf, Layout::Gray),
@@ -42,8 +42,9 @@ fn finish(mut decoder: impl ImageDecoder) -> Result<Decoded, PipelineError> {
         ColorType::La16 => (strip16(&buf), Layout::GrayAlpha),
         ColorType::Rgb16 => (strip16(&buf), Layout::Rgb),
         ColorType::Rgba16 => (strip16(&buf), Layout::Rgba),
+        // The header check admits only 8- and 16-bit PNG and WebP: another type is our gap.
         other => {
-            return Err(PipelineError::invalid(format!(
+            return Err(PipelineError::internal(format!(
                 "unsupported colour type {other:?}"
             )));
         }
@@ -65,9 +66,11 @@ fn strip16(buf: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// The file's fault, except a buffer we sized wrong (`Parameter`).
 fn map_err(e: ImageError) -> PipelineError {
     match e {
         ImageError::Limits(l) => PipelineError::invalid(format!("over decoder limits: {l}")),
+        ImageError::Parameter(p) => PipelineError::internal(format!("decoder misused: {p}")),
         other => PipelineError::invalid(other),
     }
 }

@@ -20,6 +20,8 @@ fn outcome(r: &Result<pipeline::Processed, PipelineError>) -> &'static str {
         Err(PipelineError::TooLarge { .. }) => "too_large",
         Err(PipelineError::Animated) => "animated",
         Err(PipelineError::UnsupportedType) => "unsupported",
+        // No hostile file may pass for our fault: that would be a 500, not a 400.
+        Err(PipelineError::Internal(_)) => "internal",
     }
 }
 

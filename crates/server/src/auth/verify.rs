@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use anyhow::Context as _;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 
@@ -67,8 +68,11 @@ impl Authenticator {
             data_dir,
         } = settings;
         let Some(issuer) = issuer else {
-            let dev_key =
-                tokio::task::spawn_blocking(move || DevKey::load_or_generate(&data_dir)).await??;
+            let dev_key = tokio::task::spawn_blocking(move || DevKey::load_or_generate(&data_dir))
+                .await?
+                .context(
+                    "IMAGE_SERVICE_DATA_DIR: cannot load or generate the development signing key",
+                )?;
             let keys = dev_key.key_set()?;
             return Ok(Self::with_keys(
                 DEV_ISSUER.to_owned(),
@@ -94,12 +98,14 @@ impl Authenticator {
                     "IMAGE_SERVICE_AUTH_JWKS_URL and IMAGE_SERVICE_AUTH_JWKS_FILE are both set; choose one"
                 );
             }
-            let keys = tokio::task::spawn_blocking(move || KeySet::from_file(&path)).await??;
+            let keys = tokio::task::spawn_blocking(move || KeySet::from_file(&path))
+                .await?
+                .context("IMAGE_SERVICE_AUTH_JWKS_FILE")?;
             return Ok(Self::with_keys(issuer, audiences, false, keys, None));
         }
         let url = jwks_url
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
-        let remote = RemoteJwks::new(url)?;
+        let remote = RemoteJwks::new(url).context("IMAGE_SERVICE_AUTH_JWKS_URL")?;
         // An unreachable identity provider must not stop the service starting;
         // the first token with an unknown kid retries.
         let keys = match remote.fetch().await {

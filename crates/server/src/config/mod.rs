@@ -109,6 +109,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub processing: ProcessingConfig,
     pub request_timeout: Duration,
+    /// The longest pause allowed while a client sends a request body (408 past it).
+    pub body_timeout: Duration,
 }
 
 /// Every key a setting reads; anything else set with the prefix is refused.
@@ -151,6 +153,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "processing_queue",
     "memory_budget_mib",
     "request_timeout_secs",
+    "body_timeout_secs",
     "log",
 ];
 

@@ -97,6 +97,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
             memory_budget_bytes: positive::<u64>(src, "memory_budget_mib", 512)? * 1024 * 1024,
         },
         request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 60)?),
+        body_timeout: Duration::from_secs(positive(src, "body_timeout_secs", 30)?),
         data_dir,
     })
 }
@@ -113,6 +114,21 @@ fn auth(src: &Source) -> Result<AuthConfig, ConfigError> {
         return Err(ConfigError::new("auth_jwks_url", "expected an http(s) URL"));
     }
     let jwks_file = src.get("auth_jwks_file").map(PathBuf::from);
+    if jwks_url.is_some() && jwks_file.is_some() {
+        return Err(ConfigError::new(
+            "auth_jwks_file",
+            "IMAGE_SERVICE_AUTH_JWKS_URL is set too; choose one",
+        ));
+    }
+    // Read now, so `check-config` catches a file the service could not read.
+    if let Some(path) = &jwks_file
+        && let Err(e) = std::fs::read(path)
+    {
+        return Err(ConfigError::new(
+            "auth_jwks_file",
+            format!("cannot read {}: {}", path.display(), e.kind()),
+        ));
+    }
     if issuer.is_none() && (jwks_url.is_some() || jwks_file.is_some()) {
         let key = if jwks_url.is_some() {
             "auth_jwks_url"
@@ -136,7 +152,7 @@ fn cors_origins(src: &Source) -> Result<Vec<String>, ConfigError> {
         None => vec!["http://localhost:3002".to_owned()],
     };
     for origin in &origins {
-        if crate::http::middleware::cors::OriginPattern::parse(origin).is_none() {
+        if crate::origin::OriginPattern::parse(origin).is_none() {
             return Err(ConfigError::new(
                 "cors_origins",
                 format!(

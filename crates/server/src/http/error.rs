@@ -9,6 +9,8 @@ use domain::fields::FieldError;
 
 use super::dto::{ErrorBody, FieldDetail};
 use crate::request_context as context;
+pub use super::error_code::ErrorCode;
+use crate::processing::ProcessingError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -36,6 +38,8 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("request body too slow")]
+    RequestTimeout,
     #[error("version conflict")]
     VersionConflict { current: i64 },
     #[error("file too large")]
@@ -63,138 +67,64 @@ impl ApiError {
         Self::Internal(err.to_string())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+    /// The contract code this error answers with.
+    pub fn code(&self) -> ErrorCode {
         use ApiError::*;
         match self {
-            Validation(_) => (
-                StatusCode::BAD_REQUEST,
-                "ValidationError",
-                "VALIDATION_ERROR",
-                "The request is invalid".into(),
-            ),
-            UnsupportedFileType => (
-                StatusCode::BAD_REQUEST,
-                "UnsupportedFileTypeError",
-                "UNSUPPORTED_FILE_TYPE",
-                "Only JPEG, PNG and WebP images are accepted".into(),
-            ),
-            InvalidImage(_) => (
-                StatusCode::BAD_REQUEST,
-                "InvalidImageError",
-                "INVALID_IMAGE",
-                "The file is not a valid still image".into(),
-            ),
-            ImageTooLarge(why) => (
-                StatusCode::BAD_REQUEST,
-                "ImageTooLargeError",
-                "IMAGE_TOO_LARGE",
-                why.clone(),
-            ),
-            InvalidCursor => (
-                StatusCode::BAD_REQUEST,
-                "InvalidCursorError",
-                "INVALID_CURSOR",
-                "The cursor is invalid for this query".into(),
-            ),
-            MissingToken => (
-                StatusCode::UNAUTHORIZED,
-                "AuthenticationError",
-                "MISSING_TOKEN",
-                "A bearer token is required".into(),
-            ),
-            TokenExpired => (
-                StatusCode::UNAUTHORIZED,
-                "AuthenticationError",
-                "TOKEN_EXPIRED",
-                "The token has expired".into(),
-            ),
-            InvalidToken(_) => (
-                StatusCode::UNAUTHORIZED,
-                "AuthenticationError",
-                "INVALID_TOKEN",
-                "The token is invalid".into(),
-            ),
-            NotAuthorized => (
-                StatusCode::FORBIDDEN,
-                "AuthorizationError",
-                "NOT_AUTHORIZED",
-                "You may not access this resource".into(),
-            ),
-            InvalidSignature => (
-                StatusCode::FORBIDDEN,
-                "AuthorizationError",
-                "INVALID_SIGNATURE",
-                "The link is invalid or has expired".into(),
-            ),
-            NotFound => (
-                StatusCode::NOT_FOUND,
-                "NotFoundError",
-                "NOT_FOUND",
-                "Not found".into(),
-            ),
-            MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowedError",
-                "METHOD_NOT_ALLOWED",
-                "Method not allowed".into(),
-            ),
-            VersionConflict { .. } => (
-                StatusCode::CONFLICT,
-                "ConflictError",
-                "VERSION_CONFLICT",
-                "The resource was changed by someone else".into(),
-            ),
-            FileTooLarge(max) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "FileTooLargeError",
-                "FILE_TOO_LARGE",
-                format!("The file exceeds {max} bytes"),
-            ),
-            UnsupportedMediaType(expected) => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UnsupportedMediaTypeError",
-                "UNSUPPORTED_MEDIA_TYPE",
-                format!("Expected {expected}"),
-            ),
-            RangeNotSatisfiable { .. } => (
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "RangeError",
-                "RANGE_NOT_SATISFIABLE",
-                "The requested range is not satisfiable".into(),
-            ),
-            RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "RateLimitError",
-                "RATE_LIMITED",
-                "Too many requests".into(),
-            ),
-            Overloaded => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "OverloadedError",
-                "OVERLOADED",
-                "The service is busy; retry later".into(),
-            ),
-            Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UnavailableError",
-                "UNAVAILABLE",
-                "A backing store is unavailable; retry later".into(),
-            ),
-            Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "INTERNAL_ERROR",
-                "Internal error".into(),
-            ),
+            Validation(_) => ErrorCode::Validation,
+            UnsupportedFileType => ErrorCode::UnsupportedFileType,
+            InvalidImage(_) => ErrorCode::InvalidImage,
+            ImageTooLarge(_) => ErrorCode::ImageTooLarge,
+            InvalidCursor => ErrorCode::InvalidCursor,
+            MissingToken => ErrorCode::MissingToken,
+            TokenExpired => ErrorCode::TokenExpired,
+            InvalidToken(_) => ErrorCode::InvalidToken,
+            NotAuthorized => ErrorCode::NotAuthorized,
+            InvalidSignature => ErrorCode::InvalidSignature,
+            NotFound => ErrorCode::NotFound,
+            MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            RequestTimeout => ErrorCode::RequestTimeout,
+            VersionConflict { .. } => ErrorCode::VersionConflict,
+            FileTooLarge(_) => ErrorCode::FileTooLarge,
+            UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            RateLimited { .. } => ErrorCode::RateLimited,
+            Overloaded => ErrorCode::Overloaded,
+            Unavailable(_) => ErrorCode::Unavailable,
+            Internal(_) => ErrorCode::Internal,
         }
     }
 
     pub fn status(&self) -> StatusCode {
-        self.parts().0
+        self.code().status()
     }
 
-    pub fn code(&self) -> &'static str {
-        self.parts().2
+    /// What the client reads: never an internal cause.
+    fn message(&self) -> String {
+        use ApiError::*;
+        match self {
+            Validation(_) => "The request is invalid".into(),
+            UnsupportedFileType => "Only JPEG, PNG and WebP images are accepted".into(),
+            InvalidImage(_) => "The file is not a valid still image".into(),
+            ImageTooLarge(why) => why.clone(),
+            InvalidCursor => "The cursor is invalid for this query".into(),
+            MissingToken => "A bearer token is required".into(),
+            TokenExpired => "The token has expired".into(),
+            InvalidToken(_) => "The token is invalid".into(),
+            NotAuthorized => "You may not access this resource".into(),
+            InvalidSignature => "The link is invalid or has expired".into(),
+            NotFound => "Not found".into(),
+            MethodNotAllowed => "Method not allowed".into(),
+            RequestTimeout => "The request body arrived too slowly".into(),
+            VersionConflict { .. } => "The resource was changed by someone else".into(),
+            FileTooLarge(max) => format!("The file exceeds {max} bytes"),
+            UnsupportedMediaType(expected) => format!("Expected {expected}"),
+            RangeNotSatisfiable { .. } => "The requested range is not satisfiable".into(),
+            RateLimited { .. } => "Too many requests".into(),
+            Overloaded => "The service is busy; retry later".into(),
+            Unavailable(_) => "A backing store is unavailable; retry later".into(),
+            Internal(_) => "Internal error".into(),
+        }
     }
 }
 
@@ -212,9 +142,43 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<ProcessingError> for ApiError {
+    fn from(err: ProcessingError) -> Self {
+        match err {
+            ProcessingError::UnsupportedType => ApiError::UnsupportedFileType,
+            ProcessingError::TooLarge {
+                width,
+                height,
+                max_pixels,
+                max_side,
+            } => ApiError::ImageTooLarge(format!(
+                "The image is {width}x{height}; at most {} pixels and {max_side} px a side are accepted",
+                thousands(max_pixels)
+            )),
+            ProcessingError::Invalid(why) => ApiError::InvalidImage(why),
+            ProcessingError::Overloaded => ApiError::Overloaded,
+            ProcessingError::Internal(why) => ApiError::Internal(why),
+        }
+    }
+}
+
+/// `50000000` as `50,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, error, code, message) = self.parts();
+        let code = self.code();
+        let message = self.message();
         let request_id = context::request_id();
         match &self {
             ApiError::Internal(cause) => {
@@ -229,8 +193,8 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let body = ErrorBody {
-            error,
-            code,
+            error: code.class(),
+            code: code.as_str(),
             message,
             request_id,
             details: match &self {
@@ -250,7 +214,7 @@ impl IntoResponse for ApiError {
                 _ => None,
             },
         };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (code.status(), Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
             ApiError::MissingToken => {
@@ -276,13 +240,22 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         // Lets the access log and audit middleware see what went wrong.
-        response.extensions_mut().insert(ErrorCode(code));
+        response.extensions_mut().insert(code);
         response
     }
 }
 
-/// The contract code of an error response, for logging and auditing.
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorCode(pub &'static str);
-
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(50_000_000), "50,000,000");
+        assert_eq!(thousands(123_456), "123,456");
+    }
+}

@@ -2,8 +2,10 @@
 
 pub mod dto;
 pub mod error;
+pub mod error_code;
 pub mod extract;
 pub mod middleware;
+pub mod operation;
 pub mod patch;
 pub mod routes;
 pub mod serve_blob;
@@ -55,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state.clone())
+        .layer(from_fn_with_state(
+            state.config.body_timeout,
+            middleware::body_timeout::body_timeout,
+        ))
         .layer(from_fn_with_state(state, middleware::limits::limit_clients))
         .layer(from_fn_with_state(cors, middleware::cors::cors))
         .layer(from_fn(middleware::observe::observe))

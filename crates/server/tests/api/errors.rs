@@ -262,3 +262,167 @@ async fn errors_never_leak_internals() {
     assert!(!text.contains(app.data_dir().to_str().unwrap()));
     assert!(!text.to_lowercase().contains("sql"));
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_error_code() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("code enum")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in [
+        "VALIDATION_ERROR",
+        "UNSUPPORTED_FILE_TYPE",
+        "INVALID_IMAGE",
+        "IMAGE_TOO_LARGE",
+        "INVALID_CURSOR",
+        "MISSING_TOKEN",
+        "TOKEN_EXPIRED",
+        "INVALID_TOKEN",
+        "NOT_AUTHORIZED",
+        "INVALID_SIGNATURE",
+        "NOT_FOUND",
+        "METHOD_NOT_ALLOWED",
+        "REQUEST_TIMEOUT",
+        "VERSION_CONFLICT",
+        "FILE_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "RANGE_NOT_SATISFIABLE",
+        "RATE_LIMITED",
+        "OVERLOADED",
+        "UNAVAILABLE",
+        "INTERNAL_ERROR",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    // The body the document describes is the one answered.
+    let body = assert_error(
+        app.get("/nowhere", &app.token("alice"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_eq!(body["error"], "NotFoundError");
+}
+
+#[tokio::test]
+async fn body_and_query_errors_name_the_field_at_fault() {
+    let app = spawn_app().await;
+    let token = app.token("alice");
+    let image = app.upload_ok(&token, &[]).await;
+    let image_path = format!("/images/{}", image["id"].as_str().unwrap());
+    let album = app.create_album(&token, "trips").await;
+    let album_path = format!("/albums/{}", album["id"].as_str().unwrap());
+
+    let field_of = |response: reqwest::Response| async move {
+        let body = assert_error(response, 400, "VALIDATION_ERROR").await;
+        body["details"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (path, body, field) in [
+        (&image_path, json!({ "title": "x" }), "version"),
+        (&image_path, json!({ "version": 1, "owner": "me" }), "owner"),
+        (&image_path, json!({ "version": 1, "title": 5 }), "title"),
+        (&image_path, json!({ "version": "one" }), "version"),
+        (&image_path, json!({ "version": 1, "tags": [1] }), "tags"),
+        (&album_path, json!({}), "version"),
+        (
+            &album_path,
+            json!({ "version": 1, "description": 7 }),
+            "description",
+        ),
+        (&album_path, json!({ "version": 1, "cover": "x" }), "cover"),
+        (&image_path, json!([1]), "body"),
+    ] {
+        let response = app
+            .patch_json(path, &token, body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(field_of(response).await, field, "PATCH {path} {body}");
+    }
+    for (body, field) in [
+        (json!({}), "title"),
+        (json!({ "title": ["x"] }), "title"),
+        (json!({ "title": "x", "colour": "red" }), "colour"),
+    ] {
+        let response = app
+            .post_json("/albums", &token, body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(field_of(response).await, field, "POST /albums {body}");
+    }
+    let malformed = app
+        .client
+        .post(app.url("/albums"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(field_of(malformed).await, "body");
+
+    let file_path = format!("{image_path}/file?size=big");
+    let delete_path = format!("{album_path}?deleteImages=true&force=1");
+    for (path, field) in [
+        ("/images?colour=red", "colour"),
+        ("/images?limit=1&limit=2", "limit"),
+        ("/albums?owner=bob", "owner"),
+        (file_path.as_str(), "size"),
+    ] {
+        let response = app.get(path, &token).send().await.unwrap();
+        assert_eq!(field_of(response).await, field, "GET {path}");
+    }
+    let response = app.delete(&delete_path, &token).send().await.unwrap();
+    assert_eq!(field_of(response).await, "force");
+    let response = app
+        .get("/audit?who=me", &app.token_as("root", "admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(field_of(response).await, "who");
+}
+
+#[tokio::test]
+async fn image_too_large_states_the_configured_limits() {
+    let app = crate::support::spawn_with(&[
+        ("IMAGE_SERVICE_MAX_PIXELS", "1000000"),
+        ("IMAGE_SERVICE_MAX_SIDE", "1500"),
+    ])
+    .await;
+    let token = app.token("alice");
+    for (width, height) in [(1200, 1000), (1600, 10)] {
+        let response = app
+            .upload_with(
+                &token,
+                crate::support::images::png_header_only(width, height),
+                "image/png",
+                &[],
+            )
+            .await;
+        let body = assert_error(response, 400, "IMAGE_TOO_LARGE").await;
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(&format!("{width}x{height}")), "{message}");
+        assert!(message.contains("1,000,000 pixels"), "{message}");
+        assert!(message.contains("1500 px"), "{message}");
+        assert!(!message.contains("50,000,000"), "{message}");
+    }
+}

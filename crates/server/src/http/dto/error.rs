@@ -5,34 +5,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
-/// Every code `ApiError` can answer with.
-pub const ERROR_CODES: [&str; 20] = [
-    "VALIDATION_ERROR",
-    "UNSUPPORTED_FILE_TYPE",
-    "INVALID_IMAGE",
-    "IMAGE_TOO_LARGE",
-    "INVALID_CURSOR",
-    "MISSING_TOKEN",
-    "TOKEN_EXPIRED",
-    "INVALID_TOKEN",
-    "NOT_AUTHORIZED",
-    "INVALID_SIGNATURE",
-    "NOT_FOUND",
-    "METHOD_NOT_ALLOWED",
-    "VERSION_CONFLICT",
-    "FILE_TOO_LARGE",
-    "UNSUPPORTED_MEDIA_TYPE",
-    "RANGE_NOT_SATISFIABLE",
-    "RATE_LIMITED",
-    "OVERLOADED",
-    "UNAVAILABLE",
-    "INTERNAL_ERROR",
-];
+use crate::http::error_code::ErrorCode;
 
 fn code_schema() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(ERROR_CODES))
+        .enum_values(Some(ErrorCode::ALL.map(ErrorCode::as_str)))
         .description(Some("Machine-readable error code"))
         .into()
 }

@@ -8,8 +8,8 @@ use axum::http::request::Parts;
 use crate::auth::{AuthError, Principal, Role, parse_bearer};
 use crate::http::error::ApiError;
 use crate::http::middleware::limits::refuse;
-use crate::limits::Operation;
 use crate::request_context as context;
+use crate::http::operation::operation_of;
 use crate::state::AppState;
 
 #[derive(Clone, Debug)]
@@ -45,7 +45,7 @@ impl FromRequestParts<AppState> for Caller {
         match authenticate(parts, state).await {
             Ok(principal) => {
                 context::record(|f| f.user_id = Some(principal.user.to_string()));
-                if let Some(operation) = Operation::classify(&parts.method, parts.uri.path()) {
+                if let Some(operation) = operation_of(&parts.method, parts.uri.path()) {
                     match state.limits.check_user(&principal.user, operation).await {
                         Ok(decision) => context::note_limit(decision),
                         Err(refusal) => {

@@ -5,6 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use super::field_name;
 use crate::http::error::ApiError;
 
 pub struct StrictQuery<T>(pub T);
@@ -16,6 +17,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for StrictQuery<T>
         let query = parts.uri.query().unwrap_or_default();
         serde_urlencoded::from_str(query)
             .map(StrictQuery)
-            .map_err(|e| ApiError::field("query", e.to_string()))
+            .map_err(|e| {
+                let message = e.to_string();
+                let field = field_name::named_in_message(&message)
+                    .unwrap_or("query")
+                    .to_owned();
+                ApiError::field(&field, message)
+            })
     }
 }

@@ -1,11 +1,19 @@
 //! The multipart form of `POST /images`, streamed: the file is cut off at the
 //! size limit without buffering the rest, text fields are bounded, unknown or
 //! repeated fields are refused. Public so the fuzz target can drive it.
+//!
+//! A body that breaks off (no closing boundary, a connection that ends
+//! early, a Content-Length larger than what arrives) is 400
+//! `VALIDATION_ERROR` naming the field being read when it ended (`file`
+//! when it is the file part: a cut-off upload says nothing about the image,
+//! so it is not `INVALID_IMAGE`), or `body` between fields. Only passing the
+//! size limit is 413; a body that stalls is 408 `REQUEST_TIMEOUT`.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
 use bytes::{Bytes, BytesMut};
 
+use super::body_error;
 use crate::http::error::{ApiError, ApiResult};
 
 /// Room for the text fields and multipart framing around the file.
@@ -51,7 +59,11 @@ pub async fn read_form(body: Body, boundary: String, max: u64) -> ApiResult<Uplo
     let mut multipart =
         multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
     let mut form = UploadForm::default();
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error(max))? {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(multipart_error(max, "body"))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             if form.file.is_some() {
@@ -62,7 +74,7 @@ pub async fn read_form(body: Body, boundary: String, max: u64) -> ApiResult<Uplo
                 .map(|m| m.essence_str().to_ascii_lowercase());
             let filename = field.file_name().map(str::to_owned);
             let mut buf = BytesMut::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error(max, "file"))? {
                 if (buf.len() + chunk.len()) as u64 > max {
                     return Err(ApiError::FileTooLarge(max));
                 }
@@ -72,7 +84,7 @@ pub async fn read_form(body: Body, boundary: String, max: u64) -> ApiResult<Uplo
             continue;
         }
         let mut text = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(multipart_error(max))? {
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error(max, &name))? {
             if text.len() + chunk.len() > TEXT_FIELD_MAX {
                 return Err(ApiError::field(&name, "is too long"));
             }
@@ -108,11 +120,21 @@ fn parse_tags(text: String) -> ApiResult<Vec<String>> {
     }
 }
 
-fn multipart_error(max: u64) -> impl Fn(multer::Error) -> ApiError {
+/// The answer to a multipart failure while reading `field`.
+fn multipart_error(max: u64, field: &str) -> impl Fn(multer::Error) -> ApiError + '_ {
     move |err| match err {
         multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
             ApiError::FileTooLarge(max)
         }
-        other => ApiError::field("body", format!("malformed multipart body: {other}")),
+        multer::Error::StreamReadFailed(cause) => body_error::refusal(&*cause, field, max),
+        multer::Error::IncompleteFieldData { field_name } => ApiError::field(
+            field_name.as_deref().unwrap_or(field),
+            "the body ended before this field did (no closing boundary)",
+        ),
+        multer::Error::IncompleteStream => ApiError::field(
+            field,
+            "the body ended before the closing multipart boundary",
+        ),
+        other => ApiError::field(field, format!("malformed multipart body: {other}")),
     }
 }
