@@ -8,9 +8,9 @@ use domain::StoreError;
 use domain::fields::FieldError;
 
 use super::dto::{ErrorBody, FieldDetail};
-use crate::request_context as context;
 pub use super::error_code::ErrorCode;
 use crate::processing::ProcessingError;
+use crate::request_context as context;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -167,7 +167,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);

@@ -8,8 +8,8 @@ use axum::http::request::Parts;
 use crate::auth::{AuthError, Principal, Role, parse_bearer};
 use crate::http::error::ApiError;
 use crate::http::middleware::limits::refuse;
-use crate::request_context as context;
 use crate::http::operation::operation_of;
+use crate::request_context as context;
 use crate::state::AppState;
 
 #[derive(Clone, Debug)]
