@@ -66,6 +66,9 @@ async fn every_file_the_service_writes_is_private_whatever_the_umask() {
         .arg("-c")
         .arg("umask 000 && exec \"$0\" dev-token --sub bob")
         .arg(env!("CARGO_BIN_EXE_image-service"))
+        // Only this setting: the test run's own IMAGE_SERVICE_TEST_* variables
+        // are unknown settings to the service.
+        .env_clear()
         .env("IMAGE_SERVICE_DATA_DIR", &data)
         .output()
         .unwrap();
