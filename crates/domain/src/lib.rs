@@ -12,6 +12,7 @@ pub mod image;
 pub mod keys;
 pub mod page;
 pub mod ports;
+pub mod retry;
 
 pub use album::AlbumRecord;
 pub use audit::{AuditEvent, AuditFilter};
@@ -21,3 +22,4 @@ pub use image::{ImageRecord, OriginalInfo, VariantInfo};
 pub use page::ScanPage;
 pub use page::{AlbumCursor, PageRequest, SortOrder};
 pub use ports::{BlobStore, MetadataStore, StoreError, StoreResult};
+pub use retry::{Budget, RetryPolicy};
