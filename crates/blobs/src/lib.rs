@@ -12,16 +12,15 @@ mod file;
 mod memory;
 mod open;
 mod raw;
-mod retry;
 mod rotate;
 mod s3;
 
 pub use crypto::{KeyError, KeyFileError, KeyId, Keyring, MasterKey};
+pub use domain::RetryPolicy;
 pub use encrypted::EncryptedBlobStore;
 pub use file::FileBlobStore;
 pub use memory::MemoryBlobStore;
 pub use open::{EncryptionConfig, MasterKeySource, OpenError, open, open_encrypted};
 pub use raw::RawBlobStore;
-pub use retry::RetryPolicy;
 pub use rotate::RotationReport;
 pub use s3::{S3BlobStore, S3Credentials, S3Settings, S3Url};

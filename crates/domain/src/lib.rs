@@ -13,6 +13,7 @@ pub mod keys;
 pub mod page;
 pub mod ports;
 pub mod private_fs;
+pub mod retry;
 
 pub use album::AlbumRecord;
 pub use audit::{AuditAction, AuditEvent, AuditFilter, AuditOutcome};
@@ -22,3 +23,4 @@ pub use image::{ImageRecord, OriginalInfo, VariantInfo};
 pub use page::ScanPage;
 pub use page::{AlbumCursor, PageRequest, SortOrder};
 pub use ports::{BlobStore, MetadataStore, StoreError, StoreResult};
+pub use retry::{Budget, RetryPolicy};

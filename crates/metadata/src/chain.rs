@@ -15,17 +15,20 @@ use std::future::Future;
 use std::time::Duration;
 
 use domain::audit_chain::{EventSeal, GENESIS_HASH, SALT_LEN, parse_hash, to_hex};
-use domain::{AuditEvent, StoreError, StoreResult};
-use rand::Rng;
+use domain::{AuditEvent, RetryPolicy, StoreError, StoreResult};
 
-/// Tries before giving up as `Unavailable`; the pauses between them add up to
-/// about half a second on average. Eight writers appending flat out (the
-/// conformance suite) need up to ~20; one process's appends are serialised
-/// by the server, so in production only replicas race each other.
+/// Tries before giving up as `Unavailable`; the pauses between them (1 ms ×
+/// 2^n, each at most 20 ms, full jitter) add up to about half a second on
+/// average. Eight writers appending flat out (the conformance suite) need up
+/// to ~20; one process's appends are serialised by the server, so in
+/// production only replicas race each other.
 const MAX_ATTEMPTS: u32 = 50;
-/// The pause after the n-th lost race is uniform in `[0, min(CAP, BASE × 2^n)]`.
-const BASE: Duration = Duration::from_millis(1);
-const CAP: Duration = Duration::from_millis(20);
+const LOST_RACES: RetryPolicy = RetryPolicy {
+    attempts: MAX_ATTEMPTS,
+    base: Duration::from_millis(1),
+    max: Duration::from_millis(20),
+    budget: None,
+};
 
 /// The newest chained event.
 pub(crate) struct Head {
@@ -88,13 +91,15 @@ where
 {
     // v2: salted commitments to actor, target and changes, fresh per event.
     let seal = EventSeal::new(event, rand::random::<[[u8; SALT_LEN]; 3]>());
-    for attempt in 0..MAX_ATTEMPTS {
+    let mut pauses = LOST_RACES.waits();
+    for attempt in 0.. {
         let link = next(event, &seal, read_head().await?)?;
         match write(link).await? {
             Claim::Stored => return Ok(()),
             Claim::SeqTaken => {
+                let Some(pause) = pauses.next() else { break };
                 tracing::debug!(attempt, "audit chain head moved; retrying");
-                tokio::time::sleep(pause(attempt)).await;
+                tokio::time::sleep(pause).await;
             }
         }
     }
@@ -102,23 +107,4 @@ where
         "audit event {} not appended: lost the race for the chain head {MAX_ATTEMPTS} times",
         event.id
     )))
-}
-
-fn pause(attempt: u32) -> Duration {
-    let ceiling = BASE.saturating_mul(1 << attempt.min(16)).min(CAP);
-    let micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
-    Duration::from_micros(rand::rng().random_range(0..=micros))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pauses_are_bounded() {
-        for attempt in 0..MAX_ATTEMPTS {
-            assert!(pause(attempt) <= CAP);
-        }
-        assert!(pause(0) <= BASE);
-    }
 }

@@ -3,11 +3,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use domain::{Budget, RetryPolicy};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::OpenError;
 use crate::sql::exec::impl_sql_exec;
-use crate::sql::retry::Policy;
 
 /// How long one attempt waits for a connection: a free one from the pool, or
 /// a new one (sqlx keeps reconnecting while the server refuses, until this
@@ -20,10 +20,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// 60 s request timeout and under a client's patience; a fault that fails
 /// fast (a connection the restart killed, a serialization failure or a
 /// deadlock) gets all three, 100 ms and 200 ms apart at most.
-const RETRY: Policy = Policy {
+const RETRY: RetryPolicy = RetryPolicy {
     attempts: 3,
-    budget: Duration::from_secs(5),
-    slowest_attempt: ACQUIRE_TIMEOUT,
+    base: Duration::from_millis(100),
+    max: Duration::from_secs(5),
+    budget: Some(Budget {
+        total: Duration::from_secs(5),
+        slowest_attempt: ACQUIRE_TIMEOUT,
+    }),
 };
 /// Per replica; PostgreSQL's default `max_connections` of 100 then fits ~9 replicas.
 const MAX_CONNECTIONS: u32 = 10;

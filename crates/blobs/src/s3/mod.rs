@@ -20,7 +20,8 @@ use object_store::{ClientOptions, ObjectStore, PutMode, PutOptions, PutPayload, 
 use self::errors::{is_transient, to_store_error};
 pub use self::url::S3Url;
 use crate::raw::RawBlobStore;
-use crate::retry::{RetryPolicy, retry};
+use domain::RetryPolicy;
+use domain::retry::retry;
 
 /// An S3 bucket (AWS or compatible). Credentials come from the AWS environment
 /// variables, the shared AWS files, web identity or instance metadata.
@@ -55,12 +56,30 @@ impl std::fmt::Debug for S3Credentials {
     }
 }
 
+/// 100 ms, 200 ms, … at most 5 s: six tries, at most about 3 s of waiting,
+/// so a store that stays down turns into a 503 quickly.
+const RETRY: RetryPolicy = RetryPolicy {
+    attempts: 6,
+    base: Duration::from_millis(100),
+    max: Duration::from_secs(5),
+    budget: None,
+};
+
 /// How to talk to the bucket beyond what the URL says.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct S3Settings {
     pub retry: RetryPolicy,
     /// Overrides the environment and the shared AWS files when set.
     pub credentials: Option<S3Credentials>,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            retry: RETRY,
+            credentials: None,
+        }
+    }
 }
 
 impl S3BlobStore {
@@ -134,7 +153,7 @@ impl S3BlobStore {
             store: "S3",
             source: e.into(),
         })?;
-        retry(self.retry, is_transient, || {
+        retry(&self.retry, "blob", is_transient, || {
             let opts = PutOptions {
                 mode: mode.clone(),
                 ..PutOptions::default()
@@ -151,7 +170,7 @@ impl S3BlobStore {
 impl BlobStore for S3BlobStore {
     async fn ping(&self) -> StoreResult<()> {
         let probe = Path::from("keys");
-        retry(self.retry, is_transient, || {
+        retry(&self.retry, "blob", is_transient, || {
             self.store.list_with_delimiter(Some(&probe))
         })
         .await
@@ -169,7 +188,7 @@ impl BlobStore for S3BlobStore {
     #[tracing::instrument(skip_all, fields(key = %key))]
     async fn get(&self, key: &BlobKey) -> StoreResult<Option<Bytes>> {
         let path = Self::path(key)?;
-        let result = retry(self.retry, is_transient, || async {
+        let result = retry(&self.retry, "blob", is_transient, || async {
             self.store.get(&path).await?.bytes().await
         })
         .await;
@@ -183,7 +202,11 @@ impl BlobStore for S3BlobStore {
     #[tracing::instrument(skip_all, fields(key = %key))]
     async fn delete(&self, key: &BlobKey) -> StoreResult<()> {
         let path = Self::path(key)?;
-        match retry(self.retry, is_transient, || self.store.delete(&path)).await {
+        match retry(&self.retry, "blob", is_transient, || {
+            self.store.delete(&path)
+        })
+        .await
+        {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(to_store_error("delete", key.as_str(), e)),
         }
@@ -199,7 +222,7 @@ impl BlobStore for S3BlobStore {
             .map(Path::parse)
             .transpose()
             .map_err(|e| StoreError::Internal(format!("s3 list {prefix}: {e}")))?;
-        let objects: Vec<_> = retry(self.retry, is_transient, || {
+        let objects: Vec<_> = retry(&self.retry, "blob", is_transient, || {
             self.store.list(dir.as_ref()).try_collect::<Vec<_>>()
         })
         .await

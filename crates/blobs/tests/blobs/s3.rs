@@ -84,8 +84,8 @@ fn s3_store(target: &Target) -> Arc<S3BlobStore> {
         path_style: true,
     };
     let settings = S3Settings {
-        retry: RetryPolicy::default(),
         credentials: Some(target.credentials.clone()),
+        ..S3Settings::default()
     };
     Arc::new(S3BlobStore::new(&url, settings).unwrap())
 }
@@ -150,6 +150,7 @@ async fn an_unreachable_store_is_unavailable_after_bounded_retries() {
             base: Duration::from_millis(5),
             max: Duration::from_millis(20),
             attempts: 3,
+            budget: None,
         },
         credentials: Some(S3Credentials {
             access_key_id: "x".into(),

@@ -75,6 +75,7 @@ fn store(endpoint: String) -> S3BlobStore {
             base: Duration::from_millis(5),
             max: Duration::from_millis(20),
             attempts: 4,
+            budget: None,
         },
         credentials: Some(S3Credentials {
             access_key_id: "ak".into(),

@@ -15,7 +15,7 @@ use super::DynamoStore;
 use super::items::{
     GSI1, GSI2, album_item, album_pk, album_sort_key, key, n, record, s, user_albums, version,
 };
-use super::query::IndexPage;
+use super::query::PartitionPage;
 use super::retry::{send, store_error};
 
 /// Images detached per round of `delete`.
@@ -77,8 +77,8 @@ impl DynamoStore {
         page: &PageRequest<AlbumCursor>,
     ) -> StoreResult<Vec<AlbumRecord>> {
         let items = self
-            .query_page(IndexPage {
-                index: GSI1,
+            .query_page(PartitionPage {
+                index: Some(GSI1),
                 partition: user_albums(owner.as_str()),
                 after: page
                     .after
@@ -170,8 +170,8 @@ impl DynamoStore {
         let mut stalled = 0;
         loop {
             let items = self
-                .query_page(IndexPage {
-                    index: GSI2,
+                .query_page(PartitionPage {
+                    index: Some(GSI2),
                     partition: album_pk(id),
                     after: None,
                     forward: true,

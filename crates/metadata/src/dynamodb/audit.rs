@@ -29,7 +29,7 @@ use domain::{
 
 use super::DynamoStore;
 use super::items::{AUDIT_PARTITION, GSI1, Item, audit_item, corrupt, n, record, s};
-use super::query::IndexPage;
+use super::query::PartitionPage;
 use super::retry::{send, store_error};
 use crate::chain::{self, Claim, Head, Link};
 
@@ -132,36 +132,19 @@ impl DynamoStore {
         after_seq: i64,
         limit: u32,
     ) -> StoreResult<Vec<ChainedAuditEvent>> {
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        while found.len() < limit {
-            let want = i32::try_from(limit - found.len()).unwrap_or(i32::MAX);
-            let out = send(|| {
-                self.client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("PK = :pk AND SK > :after")
-                    .expression_attribute_values(":pk", s(CHAIN_PARTITION))
-                    .expression_attribute_values(":after", s(chain_sk(after_seq)))
-                    .scan_index_forward(true)
-                    .limit(want)
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start.clone())
-                    .send()
+        let items = self
+            .query_page(PartitionPage {
+                index: None,
+                partition: CHAIN_PARTITION.into(),
+                after: Some(chain_sk(after_seq)),
+                forward: true,
+                limit,
+                filter: None,
+                names: HashMap::new(),
+                values: HashMap::new(),
             })
-            .await
-            .map_err(store_error)?;
-            for item in out.items() {
-                found.push(link(item)?);
-            }
-            match out.last_evaluated_key() {
-                Some(next) => start = Some(next.clone()),
-                None => break,
-            }
-        }
-        found.truncate(limit);
-        Ok(found)
+            .await?;
+        items.iter().map(link).collect()
     }
 
     /// GDPR erasure of `user` (`MetadataStore::redact_audit_of`): a scan for
@@ -276,8 +259,8 @@ impl DynamoStore {
             clauses.push("#at >= :since".into());
         }
         let items = self
-            .query_page(IndexPage {
-                index: GSI1,
+            .query_page(PartitionPage {
+                index: Some(GSI1),
                 partition: AUDIT_PARTITION.into(),
                 after: page.after.clone(),
                 forward: page.order == SortOrder::Asc,

@@ -14,7 +14,7 @@ use super::items::{
     GSI1, GSI2, album_pk, image_item, image_pk, is_deleting, key, n, record, s, user_images,
     version,
 };
-use super::query::IndexPage;
+use super::query::PartitionPage;
 use super::retry::{send, store_error};
 
 impl DynamoStore {
@@ -173,8 +173,8 @@ impl DynamoStore {
             }
         };
         let items = self
-            .query_page(IndexPage {
-                index,
+            .query_page(PartitionPage {
+                index: Some(index),
                 partition,
                 after: page.after.map(|id| id.to_string()),
                 forward: page.order == SortOrder::Asc,

@@ -1,4 +1,5 @@
-//! Keyset pages and counts over the table's secondary indexes.
+//! The one keyset page of every DynamoDB list (images, albums, the audit
+//! trail and its chain), and counts over the table's secondary indexes.
 
 use std::collections::HashMap;
 
@@ -9,9 +10,11 @@ use super::items::{Item, s};
 use super::retry::{send, store_error};
 use domain::StoreResult;
 
-/// A page of one index partition, sort keys strictly after `after`.
-pub(super) struct IndexPage {
-    pub index: &'static str,
+/// A page of one partition, sort keys strictly after `after`.
+pub(super) struct PartitionPage {
+    /// A secondary index (`GSI1`, `GSI2`), or `None` for the table's own key,
+    /// which is then read strongly consistent (indexes cannot be).
+    pub index: Option<&'static str>,
     pub partition: String,
     pub after: Option<String>,
     pub forward: bool,
@@ -27,16 +30,17 @@ pub(super) struct IndexPage {
 const FILTERED_PAGE: i32 = 100;
 
 impl DynamoStore {
-    pub(super) async fn query_page(&self, page: IndexPage) -> StoreResult<Vec<Item>> {
+    pub(super) async fn query_page(&self, page: PartitionPage) -> StoreResult<Vec<Item>> {
         let limit = page.limit as usize;
         let mut names = page.names;
         let mut values = page.values;
-        names.insert("#pk".into(), format!("{}PK", page.index));
+        let prefix = page.index.unwrap_or_default();
+        names.insert("#pk".into(), format!("{prefix}PK"));
         values.insert(":pk".into(), s(page.partition));
         let mut condition = String::from("#pk = :pk");
         if let Some(after) = page.after {
             // Only with a cursor: DynamoDB refuses names the expressions do not use.
-            names.insert("#sk".into(), format!("{}SK", page.index));
+            names.insert("#sk".into(), format!("{prefix}SK"));
             condition.push_str(if page.forward {
                 " AND #sk > :after"
             } else {
@@ -57,7 +61,8 @@ impl DynamoStore {
                 self.client
                     .query()
                     .table_name(&self.table)
-                    .index_name(page.index)
+                    .set_index_name(page.index.map(str::to_owned))
+                    .set_consistent_read(page.index.is_none().then_some(true))
                     .key_condition_expression(&condition)
                     .set_filter_expression(page.filter.clone())
                     .set_expression_attribute_names(Some(names.clone()))

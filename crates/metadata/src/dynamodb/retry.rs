@@ -1,18 +1,23 @@
-//! Retries of transient DynamoDB failures (throttling, timeouts, 5xx) with
-//! exponential backoff and full jitter: 100 ms × 2^n, each wait at most 5 s.
+//! Which DynamoDB failures are transient (throttling, timeouts, 5xx), retried
+//! under the store's `domain::RetryPolicy`, and how a final one maps to a
+//! `StoreError`.
 
+use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use domain::StoreError;
-use rand::Rng;
+use domain::{RetryPolicy, StoreError};
 
-const BASE: Duration = Duration::from_millis(100);
-const CAP: Duration = Duration::from_secs(5);
-/// Waits add up to about 15 s in the worst case before the caller sees `Unavailable`.
-const MAX_RETRIES: u32 = 7;
+/// 100 ms × 2^n, each wait at most 5 s, seven retries: the waits add up to
+/// about 15 s in the worst case before the caller sees `Unavailable`.
+const POLICY: RetryPolicy = RetryPolicy {
+    attempts: 8,
+    base: Duration::from_millis(100),
+    max: Duration::from_secs(5),
+    budget: None,
+};
 
 /// Error codes DynamoDB documents as "try again later".
 const TRANSIENT_CODES: [&str; 6] = [
@@ -29,26 +34,29 @@ pub(super) async fn send<T, E, F, Fut>(mut op: F) -> Result<T, SdkError<E, HttpR
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    E: ProvideErrorMetadata,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let mut attempt = 0;
-    loop {
-        match op().await {
-            Err(e) if is_transient(&e) && attempt < MAX_RETRIES => {
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
-            }
-            outcome => return outcome,
-        }
-    }
+    domain::retry::retry(
+        &POLICY,
+        "metadata",
+        |e: &Logged<E>| is_transient(&e.0),
+        || {
+            let attempt = op();
+            async move { attempt.await.map_err(Logged) }
+        },
+    )
+    .await
+    .map_err(|e| e.0)
 }
 
-/// Full jitter: a uniform wait in `[0, min(CAP, BASE × 2^attempt)]`, so
-/// replicas throttled together do not retry together.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling = BASE.saturating_mul(1 << attempt.min(16)).min(CAP);
-    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(rand::rng().random_range(0..=millis))
+/// An SDK error shown with its causes in the retry log (its own `Display`
+/// says only "service error").
+struct Logged<E>(SdkError<E, HttpResponse>);
+
+impl<E: std::error::Error + 'static> fmt::Display for Logged<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        DisplayErrorContext(&self.0).fmt(f)
+    }
 }
 
 pub(super) fn is_transient<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
@@ -77,20 +85,5 @@ where
         StoreError::Unavailable(message)
     } else {
         StoreError::Internal(message)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_bounded() {
-        for attempt in 0..40 {
-            let ceiling = BASE.saturating_mul(1 << attempt.min(16)).min(CAP);
-            assert!(backoff(attempt) <= ceiling);
-        }
-        assert!(backoff(0) <= Duration::from_millis(100));
-        assert!(backoff(30) <= CAP);
     }
 }

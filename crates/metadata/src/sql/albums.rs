@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    AlbumCursor, AlbumId, AlbumRecord, PageRequest, ScanPage, StoreError, StoreResult, UserId,
+    AlbumCursor, AlbumId, AlbumRecord, PageRequest, ScanPage, SortOrder, StoreError, StoreResult,
+    UserId,
 };
 
+use super::keyset::Keyset;
 use super::rows::micros;
-use super::{Param, Sql, SqlExec, keyset, update_refused};
+use super::{Param, Sql, SqlExec, update_refused};
 use crate::error::{is_foreign_key_violation, store_error};
 
 /// `image_count` is counted through the `images (album_id)` index on every read,
@@ -56,22 +58,21 @@ pub(super) async fn list(
     owner: &UserId,
     page: &PageRequest<AlbumCursor>,
 ) -> StoreResult<Vec<AlbumRecord>> {
-    let (cmp, dir) = keyset(page.order);
-    let mut sql = Sql::default();
-    let mut text = format!(
-        "{SELECT} WHERE a.user_id = {}",
-        sql.arg(Param::text(owner.as_str()))
+    let mut sql = Sql::new(
+        format!("{SELECT} WHERE a.user_id = $1"),
+        vec![Param::text(owner.as_str())],
     );
-    if let Some(after) = &page.after {
-        let at = sql.arg(Param::int(micros(after.created_at)));
-        let id = sql.arg(Param::text(after.id.to_string()));
-        text.push_str(&format!(" AND (a.created_at, a.id) {cmp} ({at}, {id})"));
-    }
-    let limit = sql.arg(Param::int(page.limit.into()));
-    text.push_str(&format!(
-        " ORDER BY a.created_at {dir}, a.id {dir} LIMIT {limit}"
-    ));
-    sql.text = text;
+    sql.push_keyset(Keyset {
+        columns: &["a.created_at", "a.id"],
+        after: page.after.as_ref().map(|after| {
+            vec![
+                Param::int(micros(after.created_at)),
+                Param::text(after.id.to_string()),
+            ]
+        }),
+        order: page.order,
+        limit: page.limit,
+    });
     let rows = exec.fetch_albums(sql).await.map_err(store_error)?;
     rows.into_iter().map(AlbumRecord::try_from).collect()
 }
@@ -83,14 +84,13 @@ pub(super) async fn list_all(
     cursor: Option<&str>,
     limit: u32,
 ) -> StoreResult<ScanPage<AlbumRecord>> {
-    let mut sql = Sql::default();
-    let mut text = format!("{SELECT} WHERE 1 = 1");
-    if let Some(after) = cursor {
-        text.push_str(&format!(" AND a.id > {}", sql.arg(Param::text(after))));
-    }
-    let holder = sql.arg(Param::int(limit.into()));
-    text.push_str(&format!(" ORDER BY a.id ASC LIMIT {holder}"));
-    sql.text = text;
+    let mut sql = Sql::new(format!("{SELECT} WHERE 1 = 1"), vec![]);
+    sql.push_keyset(Keyset {
+        columns: &["a.id"],
+        after: cursor.map(|after| vec![Param::text(after)]),
+        order: SortOrder::Asc,
+        limit,
+    });
     let rows = exec.fetch_albums(sql).await.map_err(store_error)?;
     let items = rows
         .into_iter()

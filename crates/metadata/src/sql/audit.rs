@@ -2,10 +2,13 @@
 //! chain in `seq` order, and filtered keyset listing by event id.
 
 use domain::audit_chain::REDACTED;
-use domain::{AuditEvent, AuditFilter, ChainedAuditEvent, PageRequest, StoreResult, UserId};
+use domain::{
+    AuditEvent, AuditFilter, ChainedAuditEvent, PageRequest, SortOrder, StoreResult, UserId,
+};
 
+use super::keyset::Keyset;
 use super::rows::micros;
-use super::{Param, Sql, SqlExec, keyset};
+use super::{Param, Sql, SqlExec};
 use crate::chain::{self, Claim, Head, Link};
 use crate::error::{is_unique_violation, store_error};
 
@@ -95,13 +98,19 @@ pub(super) async fn chain(
     after_seq: i64,
     limit: u32,
 ) -> StoreResult<Vec<ChainedAuditEvent>> {
-    let sql = Sql::new(
+    let mut sql = Sql::new(
         "SELECT seq, prev_hash, hash, actor_salt, target_salt, changes_salt, \
          actor_commit, target_commit, changes_commit, \
          id, at, request_id, actor, action, target, outcome, changes \
-         FROM audit_events WHERE seq > $1 ORDER BY seq ASC LIMIT $2",
-        vec![Param::int(after_seq), Param::int(limit.into())],
+         FROM audit_events WHERE 1 = 1",
+        vec![],
     );
+    sql.push_keyset(Keyset {
+        columns: &["seq"],
+        after: Some(vec![Param::int(after_seq)]),
+        order: SortOrder::Asc,
+        limit,
+    });
     let rows = exec.fetch_chain(sql).await.map_err(store_error)?;
     rows.into_iter().map(ChainedAuditEvent::try_from).collect()
 }
@@ -138,11 +147,10 @@ pub(super) async fn list(
     filter: &AuditFilter,
     page: &PageRequest<String>,
 ) -> StoreResult<Vec<AuditEvent>> {
-    let (cmp, dir) = keyset(page.order);
-    let mut sql = Sql::default();
-    let mut text = String::from(
+    let mut sql = Sql::new(
         "SELECT id, at, request_id, actor, action, target, outcome, changes \
          FROM audit_events WHERE 1 = 1",
+        vec![],
     );
     let action = filter.action.map(|a| a.as_str().to_owned());
     let equalities = [
@@ -153,20 +161,19 @@ pub(super) async fn list(
     for (column, value) in equalities {
         if let Some(value) = value {
             let holder = sql.arg(Param::text(value.clone()));
-            text.push_str(&format!(" AND {column} = {holder}"));
+            sql.text.push_str(&format!(" AND {column} = {holder}"));
         }
     }
     if let Some(since) = filter.since {
         let holder = sql.arg(Param::int(micros(since)));
-        text.push_str(&format!(" AND at >= {holder}"));
+        sql.text.push_str(&format!(" AND at >= {holder}"));
     }
-    if let Some(after) = &page.after {
-        let holder = sql.arg(Param::text(after.clone()));
-        text.push_str(&format!(" AND id {cmp} {holder}"));
-    }
-    let limit = sql.arg(Param::int(page.limit.into()));
-    text.push_str(&format!(" ORDER BY id {dir} LIMIT {limit}"));
-    sql.text = text;
+    sql.push_keyset(Keyset {
+        columns: &["id"],
+        after: page.after.clone().map(|after| vec![Param::text(after)]),
+        order: page.order,
+        limit: page.limit,
+    });
     let rows = exec.fetch_audit(sql).await.map_err(store_error)?;
     rows.into_iter().map(AuditEvent::try_from).collect()
 }

@@ -5,15 +5,15 @@
 //! shows nothing was applied (see `retry` for the rule).
 
 /// Implements `SqlExec` for `$exec` (a newtype over `sqlx::Pool<$db>`), with
-/// transient failures retried under `$policy` (a `retry::Policy`; none when
+/// transient failures retried under `$policy` (a `domain::RetryPolicy`; none when
 /// omitted).
 macro_rules! impl_sql_exec {
     ($exec:ty, $db:ty) => {
-        $crate::sql::exec::impl_sql_exec!($exec, $db, $crate::sql::retry::Policy::ONCE);
+        $crate::sql::exec::impl_sql_exec!($exec, $db, ::domain::RetryPolicy::ONCE);
     };
     ($exec:ty, $db:ty, $policy:expr) => {
         impl $exec {
-            const RETRY: $crate::sql::retry::Policy = $policy;
+            const RETRY: ::domain::RetryPolicy = $policy;
 
             /// Owned copies of the parameters, so the arguments live as long as any query.
             fn arguments<'q>(

@@ -2,10 +2,13 @@
 
 use std::sync::LazyLock;
 
-use domain::{AlbumId, ImageId, ImageRecord, PageRequest, ScanPage, StoreResult, UserId};
+use domain::{
+    AlbumId, ImageId, ImageRecord, PageRequest, ScanPage, SortOrder, StoreResult, UserId,
+};
 
+use super::keyset::Keyset;
 use super::rows::{IMAGE_COLUMNS, image_params};
-use super::{Param, Sql, SqlExec, keyset, update_refused};
+use super::{Param, Sql, SqlExec, update_refused};
 use crate::error::{on_missing_album, store_error};
 
 static SELECT: LazyLock<String> =
@@ -60,24 +63,20 @@ pub(super) async fn list(
     album: Option<AlbumId>,
     page: &PageRequest<ImageId>,
 ) -> StoreResult<Vec<ImageRecord>> {
-    let (cmp, dir) = keyset(page.order);
-    let mut sql = Sql::default();
-    let mut text = format!(
-        "{} WHERE user_id = {}",
-        *SELECT,
-        sql.arg(Param::text(owner.as_str()))
+    let mut sql = Sql::new(
+        format!("{} WHERE user_id = $1", *SELECT),
+        vec![Param::text(owner.as_str())],
     );
     if let Some(album) = album {
         let holder = sql.arg(Param::text(album.to_string()));
-        text.push_str(&format!(" AND album_id = {holder}"));
+        sql.text.push_str(&format!(" AND album_id = {holder}"));
     }
-    if let Some(after) = page.after {
-        let holder = sql.arg(Param::text(after.to_string()));
-        text.push_str(&format!(" AND id {cmp} {holder}"));
-    }
-    let limit = sql.arg(Param::int(page.limit.into()));
-    text.push_str(&format!(" ORDER BY id {dir} LIMIT {limit}"));
-    sql.text = text;
+    sql.push_keyset(Keyset {
+        columns: &["id"],
+        after: page.after.map(|id| vec![Param::text(id.to_string())]),
+        order: page.order,
+        limit: page.limit,
+    });
     let rows = exec.fetch_images(sql).await.map_err(store_error)?;
     rows.into_iter().map(ImageRecord::try_from).collect()
 }
@@ -89,14 +88,13 @@ pub(super) async fn list_all(
     cursor: Option<&str>,
     limit: u32,
 ) -> StoreResult<ScanPage<ImageRecord>> {
-    let mut sql = Sql::default();
-    let mut text = format!("{} WHERE 1 = 1", *SELECT);
-    if let Some(after) = cursor {
-        text.push_str(&format!(" AND id > {}", sql.arg(Param::text(after))));
-    }
-    let holder = sql.arg(Param::int(limit.into()));
-    text.push_str(&format!(" ORDER BY id ASC LIMIT {holder}"));
-    sql.text = text;
+    let mut sql = Sql::new(format!("{} WHERE 1 = 1", *SELECT), vec![]);
+    sql.push_keyset(Keyset {
+        columns: &["id"],
+        after: cursor.map(|after| vec![Param::text(after)]),
+        order: SortOrder::Asc,
+        limit,
+    });
     let rows = exec.fetch_images(sql).await.map_err(store_error)?;
     let items = rows
         .into_iter()

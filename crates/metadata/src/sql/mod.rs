@@ -8,6 +8,7 @@ mod albums;
 mod audit;
 pub(crate) mod exec;
 mod images;
+mod keyset;
 pub(crate) mod retry;
 pub(crate) mod rows;
 
@@ -15,7 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     AlbumCursor, AlbumId, AlbumRecord, AuditEvent, AuditFilter, ChainedAuditEvent, ImageId,
-    ImageRecord, MetadataStore, PageRequest, SortOrder, StoreResult, UserId,
+    ImageRecord, MetadataStore, PageRequest, StoreResult, UserId,
 };
 
 use domain::ScanPage;
@@ -90,14 +91,6 @@ pub(crate) struct SqlStore<E> {
 impl<E: SqlExec> SqlStore<E> {
     pub(crate) fn new(exec: E) -> Self {
         Self { exec }
-    }
-}
-
-/// `(comparison, direction)` for a keyset page in `order`.
-fn keyset(order: SortOrder) -> (&'static str, &'static str) {
-    match order {
-        SortOrder::Asc => (">", "ASC"),
-        SortOrder::Desc => ("<", "DESC"),
     }
 }
 

@@ -22,6 +22,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item converted (a record into its DTO).
+    pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(convert).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
 /// One audit event as `GET /audit` returns it: the OpenAPI shape of
 /// `domain::AuditEvent`, which serialises itself.
 #[derive(ToSchema)]

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use domain::{AuditAction, AuditEvent, AuditFilter, PageRequest, SortOrder};
+use domain::{AuditAction, AuditEvent, AuditFilter, SortOrder};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,7 +13,7 @@ use crate::auth::Role;
 use crate::http::dto::{AuditEventDoc, Page, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
-use crate::http::routes::list::parse_limit;
+use crate::http::routes::list::{keyset_page, parse_limit};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -87,37 +87,18 @@ pub async fn list_audit(
         },
     };
     let scope = format!("audit|{filter:?}");
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| {
-            state
-                .signer
-                .open_cursor::<String>(&scope, c)
-                .ok_or(ApiError::InvalidCursor)
-        })
-        .transpose()?;
-    let mut events = state
-        .metadata
-        .list_audit(
-            &filter,
-            &PageRequest {
-                after,
-                limit: limit + 1,
-                order: SortOrder::Asc,
-            },
-        )
-        .await?;
-    let next_cursor = if events.len() > limit as usize {
-        events.truncate(limit as usize);
-        events.last().map(|e| state.signer.cursor(&scope, &e.id))
-    } else {
-        None
-    };
-    Ok(Json(Page {
-        items: events,
-        next_cursor,
-    }))
+    let (metadata, filter) = (&state.metadata, &filter);
+    let page = keyset_page(
+        &state.signer,
+        &scope,
+        query.cursor.as_deref(),
+        limit,
+        SortOrder::Asc,
+        |page| async move { metadata.list_audit(filter, &page).await },
+        |event: &AuditEvent| event.id.clone(),
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 /// An action name, or 400 naming `action` and the names there are.

@@ -1,7 +1,8 @@
 //! Reading what is on disk and what `gc` printed, for the crash test's
 //! orphan checks.
 
-use super::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 pub(super) fn walk(dir: &Path, rel: &str, blobs: &mut BTreeSet<String>, temps: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {

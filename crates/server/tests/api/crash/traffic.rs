@@ -1,7 +1,17 @@
 //! The request tasks of the crash test: uploaders, a patcher and a deleter
 //! that write what the service acknowledged into the shared ledger.
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use super::USERS;
+use super::ledger::{Fate, Known, Shared, problem};
+use super::rng::Rng;
+use crate::support::{TestApp, images};
 
 /// One live service as the request tasks see it (they outlive no kill).
 #[derive(Clone)]

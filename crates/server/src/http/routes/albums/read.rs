@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use domain::{AlbumCursor, PageRequest};
+use domain::AlbumCursor;
 
 use super::load;
 use crate::http::dto::{AlbumDto, Page};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::http::extract::{Caller, StrictQuery};
-use crate::http::routes::list::{ListQuery, order_name, parse_limit, parse_order};
+use crate::http::routes::list::{ListQuery, keyset_page, order_name, parse_limit, parse_order};
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/albums/{id}", tag = "albums",
@@ -42,43 +42,19 @@ pub async fn list_albums(
     let limit = parse_limit(query.limit.as_deref())?;
     let order = parse_order(query.sort_order.as_deref())?;
     let scope = format!("albums|{}|{}", caller.user(), order_name(order));
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| {
-            state
-                .signer
-                .open_cursor::<AlbumCursor>(&scope, c)
-                .ok_or(ApiError::InvalidCursor)
-        })
-        .transpose()?;
-    let mut albums = state
-        .metadata
-        .list_albums(
-            caller.user(),
-            &PageRequest {
-                after,
-                limit: limit + 1,
-                order,
-            },
-        )
-        .await?;
-    let next_cursor = if albums.len() > limit as usize {
-        albums.truncate(limit as usize);
-        albums.last().map(|last| {
-            state.signer.cursor(
-                &scope,
-                &AlbumCursor {
-                    created_at: last.created_at,
-                    id: last.id,
-                },
-            )
-        })
-    } else {
-        None
-    };
-    Ok(Json(Page {
-        items: albums.into_iter().map(AlbumDto::from).collect(),
-        next_cursor,
-    }))
+    let (metadata, owner) = (&state.metadata, caller.user());
+    let page = keyset_page(
+        &state.signer,
+        &scope,
+        query.cursor.as_deref(),
+        limit,
+        order,
+        |page| async move { metadata.list_albums(owner, &page).await },
+        |album| AlbumCursor {
+            created_at: album.created_at,
+            id: album.id,
+        },
+    )
+    .await?;
+    Ok(Json(page.map(AlbumDto::from)))
 }

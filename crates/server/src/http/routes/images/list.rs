@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use domain::{AlbumId, ImageId, PageRequest};
+use domain::AlbumId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -11,7 +11,7 @@ use super::to_dto;
 use crate::http::dto::{ImageDto, Page, schema};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Caller, StrictQuery};
-use crate::http::routes::list::{order_name, parse_limit, parse_order};
+use crate::http::routes::list::{keyset_page, order_name, parse_limit, parse_order};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,37 +54,16 @@ pub async fn list_images(
         album.map(|a| a.to_string()).unwrap_or_default(),
         order_name(order)
     );
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| {
-            state
-                .signer
-                .open_cursor::<ImageId>(&scope, c)
-                .ok_or(ApiError::InvalidCursor)
-        })
-        .transpose()?;
-
-    let mut images = state
-        .metadata
-        .list_images(
-            caller.user(),
-            album,
-            &PageRequest {
-                after,
-                limit: limit + 1,
-                order,
-            },
-        )
-        .await?;
-    let next_cursor = if images.len() > limit as usize {
-        images.truncate(limit as usize);
-        images
-            .last()
-            .map(|last| state.signer.cursor(&scope, &last.id))
-    } else {
-        None
-    };
-    let items = images.into_iter().map(|i| to_dto(&state, i)).collect();
-    Ok(Json(Page { items, next_cursor }))
+    let (metadata, owner) = (&state.metadata, caller.user());
+    let page = keyset_page(
+        &state.signer,
+        &scope,
+        query.cursor.as_deref(),
+        limit,
+        order,
+        |page| async move { metadata.list_images(owner, album, &page).await },
+        |image| image.id,
+    )
+    .await?;
+    Ok(Json(page.map(|image| to_dto(&state, image))))
 }
