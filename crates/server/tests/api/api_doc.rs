@@ -101,15 +101,7 @@ fn missing<T: Ord + Clone>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> Vec<T> {
 #[tokio::test]
 async fn docs_and_openapi_list_the_same_routes_and_error_codes() {
     let app = spawn_app().await;
-    let openapi: serde_json::Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let openapi: serde_json::Value = app.openapi().await;
     let doc = api_doc();
 
     let (documented, served) = (documented_routes(&doc), served_routes(&openapi));

@@ -248,15 +248,7 @@ async fn the_action_filter_takes_only_known_actions_and_the_openapi_lists_them()
         .unwrap();
     assert_eq!(known.status(), 200);
 
-    let spec: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.openapi().await;
     let parameter = spec["paths"]["/audit"]["get"]["parameters"]
         .as_array()
         .unwrap()

@@ -181,15 +181,7 @@ async fn authentication_is_answered_first() {
             .status(),
         200
     );
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = app.openapi().await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/images/{id}"]["patch"].is_object());
 }

@@ -126,15 +126,7 @@ async fn erased_user_is_refused_with_other_filters() {
             "{query}: {refused}"
         );
     }
-    let spec: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.openapi().await;
     let names: Vec<&str> = spec["paths"]["/audit"]["get"]["parameters"]
         .as_array()
         .unwrap()

@@ -266,15 +266,7 @@ async fn errors_never_leak_internals() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_error_code() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = app.openapi().await;
     let codes: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
         .as_array()
         .expect("code enum")

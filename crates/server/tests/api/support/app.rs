@@ -164,6 +164,12 @@ impl TestApp {
         self.issuer.token(sub, Some(role))
     }
 
+    /// The served `/openapi.json`, parsed.
+    pub async fn openapi(&self) -> Value {
+        let response = self.client.get(self.url("/openapi.json")).send().await;
+        response.unwrap().json().await.unwrap()
+    }
+
     pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path)).bearer_auth(token)
     }
