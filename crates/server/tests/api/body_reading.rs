@@ -80,14 +80,7 @@ fn assert_refused(status: u16, body: &Value, want_status: u16, code: &str) {
 }
 
 async fn nothing_stored(app: &TestApp, token: &str) {
-    let listed: Value = app
-        .get("/images", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/images", token).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 0);
 }
 
@@ -169,13 +162,6 @@ async fn json_bodies_cut_short_are_400_and_stalled_ones_408() {
     let (status, json) = exchange(&app, &json_head(big), b"{\"title\":\"", Then::Stall).await;
     assert_refused(status, &json, 413, "FILE_TOO_LARGE");
 
-    let albums: Value = app
-        .get("/albums", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let albums: Value = app.get_json("/albums", &token).await;
     assert_eq!(albums["items"].as_array().unwrap().len(), 0, "{albums}");
 }

@@ -15,14 +15,7 @@ fn photo() -> Vec<u8> {
 }
 
 async fn listed(app: &TestApp, token: &str) -> usize {
-    let body: Value = app
-        .get("/images", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("/images", token).await;
     body["items"].as_array().unwrap().len()
 }
 

@@ -170,6 +170,12 @@ impl TestApp {
         response.unwrap().json().await.unwrap()
     }
 
+    /// `GET path` as `token`, parsed as JSON (whatever the status).
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, token).send().await;
+        response.unwrap().json().await.unwrap()
+    }
+
     pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path)).bearer_auth(token)
     }
