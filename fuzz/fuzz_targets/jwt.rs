@@ -32,9 +32,9 @@ fn settings(jwks_file: PathBuf, data_dir: PathBuf) -> AuthSettings {
     AuthSettings {
         issuer: Some(ISSUER.to_owned()),
         audiences: vec![AUDIENCE.to_owned()],
-        jwks_url: None,
         jwks_file: Some(jwks_file),
         data_dir,
+        ..AuthSettings::default()
     }
 }
 

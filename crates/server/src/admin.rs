@@ -11,8 +11,10 @@ use tokio::task::JoinHandle;
 
 use crate::state::AppState;
 
-/// The process-wide recorder: `metrics` allows exactly one.
-fn recorder() -> anyhow::Result<PrometheusHandle> {
+/// The process-wide recorder: `metrics` allows exactly one. Installed before
+/// the stores and the identity provider are first contacted, so failures at
+/// start-up are counted.
+pub fn recorder() -> anyhow::Result<PrometheusHandle> {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
@@ -71,6 +73,26 @@ fn describe() {
         "audit_events_dropped_total",
         "Security events not persisted because the queue was full"
     );
+    describe_counter!(
+        "auth_jwks_fetch_failures_total",
+        "Failed fetches from the identity provider, by stage (discovery, jwks)"
+    );
+    describe_gauge!(
+        "auth_jwks_keys",
+        "Signing keys tokens are verified with; 0 before the first fetch or once too stale"
+    );
+    describe_gauge!(
+        "auth_jwks_age_seconds",
+        Unit::Seconds,
+        "Time since the signing keys were last fetched (-1: never)"
+    );
+    describe_gauge!(
+        "auth_jwks_stale",
+        "1 while the last key refresh failed and cached keys are served"
+    );
+    for stage in ["discovery", "jwks"] {
+        metrics::counter!("auth_jwks_fetch_failures_total", "stage" => stage).absolute(0);
+    }
     metrics::counter!("store_errors_total", "store" => "metadata").absolute(0);
     for outcome in ["ok", "refused", "overloaded", "failed"] {
         metrics::counter!("uploads_processed_total", "outcome" => outcome).absolute(0);
@@ -93,6 +115,7 @@ pub async fn spawn(state: &AppState) -> anyhow::Result<JoinHandle<()>> {
             let state = state.clone();
             async move {
                 metrics::gauge!("processing_queue_depth").set(state.processor.depth() as f64);
+                state.auth.report_metrics();
                 handle.render()
             }
         }),

@@ -9,7 +9,7 @@ use ratelimit::RateLimiter;
 use tokio::net::TcpListener;
 
 use crate::audit::AuditLog;
-use crate::auth::{AuthSettings, Authenticator};
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::limits::Limits;
 use crate::processing::Processor;
@@ -70,6 +70,7 @@ impl Application {
 }
 
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    crate::admin::recorder()?;
     private_data_dir(&config.data_dir)?;
     let metadata = metadata::open(&config.metadata_url)
         .await
@@ -79,14 +80,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let blobs = crate::storage::open_blobs(&config).await?;
     // After the blob store, which generates a missing key file.
     let erasure = crate::storage::erasure_tags(&config)?;
-    let auth = Authenticator::new(AuthSettings {
-        issuer: config.auth.issuer.clone(),
-        audiences: config.auth.audiences.clone(),
-        jwks_url: config.auth.jwks_url.clone(),
-        jwks_file: config.auth.jwks_file.clone(),
-        data_dir: config.data_dir.clone(),
-    })
-    .await?;
+    let auth = Authenticator::new(config.auth.settings.clone()).await?;
     let signing_key = match &config.url_signing_key {
         Some(key) => secrets::decode_key(key.expose())?,
         None => secrets::load_or_generate_key(&config.data_dir.join("url-signing.key"))

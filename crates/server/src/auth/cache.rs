@@ -11,6 +11,9 @@ pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
 
 struct Cached {
     principal: Principal,
+    /// The key that verified the token: a hit counts only while the key set
+    /// still holds it, so a withdrawn key's tokens stop working with it.
+    kid: String,
     /// Last second (Unix time) the token is acceptable: `exp` plus leeway.
     valid_until: u64,
 }
@@ -35,11 +38,12 @@ impl TokenCache {
         }
     }
 
-    pub fn get(&self, token: &str, now: u64) -> Option<Principal> {
+    /// The principal and the verifying key's `kid` of a token seen before.
+    pub fn get(&self, token: &str, now: u64) -> Option<(Principal, String)> {
         let key = digest(token);
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         match entries.get(&key) {
-            Some(hit) if now <= hit.valid_until => Some(hit.principal.clone()),
+            Some(hit) if now <= hit.valid_until => Some((hit.principal.clone(), hit.kid.clone())),
             Some(_) => {
                 entries.remove(&key);
                 None
@@ -48,7 +52,7 @@ impl TokenCache {
         }
     }
 
-    pub fn insert(&self, token: &str, principal: Principal, valid_until: u64, now: u64) {
+    pub fn insert(&self, token: &str, kid: &str, principal: Principal, valid_until: u64, now: u64) {
         if self.capacity == 0 {
             return;
         }
@@ -65,17 +69,10 @@ impl TokenCache {
             digest(token),
             Cached {
                 principal,
+                kid: kid.to_owned(),
                 valid_until,
             },
         );
-    }
-
-    /// Forgets everything, e.g. when the key set changes and a key may have been withdrawn.
-    pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
     }
 
     #[cfg(test)]
@@ -97,24 +94,25 @@ mod tests {
         Principal {
             user: UserId::new("alice").unwrap(),
             role: Role::User,
+            access: crate::auth::grants::Access::ALL,
         }
     }
 
     #[test]
     fn entries_expire_and_capacity_is_bounded() {
         let cache = TokenCache::new(2);
-        cache.insert("a", alice(), 100, 0);
-        assert_eq!(cache.get("a", 100), Some(alice()));
+        cache.insert("a", "k", alice(), 100, 0);
+        assert_eq!(cache.get("a", 100), Some((alice(), "k".to_owned())));
         assert_eq!(cache.get("a", 101), None);
         assert_eq!(cache.len(), 0);
 
-        cache.insert("a", alice(), 10, 0);
-        cache.insert("b", alice(), 1000, 0);
+        cache.insert("a", "k", alice(), 10, 0);
+        cache.insert("b", "k", alice(), 1000, 0);
         // "a" has expired by now and is evicted to make room.
-        cache.insert("c", alice(), 1000, 50);
+        cache.insert("c", "k", alice(), 1000, 50);
         assert_eq!(cache.len(), 2);
         assert!(cache.get("b", 50).is_some());
-        cache.insert("d", alice(), 1000, 50);
+        cache.insert("d", "k", alice(), 1000, 50);
         assert!(cache.len() <= 2);
     }
 }

@@ -1,10 +1,14 @@
-//! The claims we read from a verified token, and the checks jsonwebtoken leaves to us.
+//! The claims we read from a verified token, and the checks jsonwebtoken
+//! leaves to us: audience, that it is an access token, and what it grants.
 
 use domain::UserId;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::{Map, Value};
 
 use super::AuthError;
-use super::role::{Principal, role_from_claims};
+use super::grants::{Access, RoleRules, ScopeRules};
+use super::role::Principal;
 
 /// `aud` may be one string or an array of them (RFC 7519 4.1.3).
 #[derive(Debug, Deserialize)]
@@ -23,8 +27,9 @@ impl Audience {
     }
 }
 
-/// Only the claims we act on; anything else in the payload is ignored.
-/// Wrong JSON types make the whole token invalid rather than being skipped.
+/// The claims we act on; the rest of the payload stays in `others`, where
+/// role and scope claims are looked up. Wrong JSON types in the typed claims
+/// make the whole token invalid; in `others` they only grant nothing.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Claims {
     /// A string, never an array: we compare with one configured issuer.
@@ -34,51 +39,111 @@ pub(crate) struct Claims {
     pub exp: f64,
     #[serde(default)]
     pub aud: Option<Audience>,
-    /// Cognito access tokens carry the app client here instead of in `aud`.
+    /// Cognito access tokens name the app client here and carry no `aud`.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// Cognito: `access` or `id`.
     #[serde(default)]
     pub token_use: Option<String>,
+    /// Only ID tokens carry these (OpenID Connect Core 2 and 3.1.3.6).
     #[serde(default)]
-    pub role: Option<String>,
-    #[serde(default, rename = "cognito:groups")]
-    pub groups: Vec<String>,
+    nonce: Option<IgnoredAny>,
+    #[serde(default)]
+    at_hash: Option<IgnoredAny>,
+    /// Keycloak's payload type: `Bearer` for access tokens, `ID` for ID tokens.
+    #[serde(default)]
+    typ: Option<Value>,
+    #[serde(flatten)]
+    others: Map<String, Value>,
+}
+
+/// What the configuration says a token must be and what it grants.
+pub(crate) struct Policy<'a> {
+    pub issuer: &'a str,
+    /// Accepted audiences; empty accepts any.
+    pub audiences: &'a [String],
+    pub roles: &'a RoleRules,
+    pub scopes: Option<&'a ScopeRules>,
 }
 
 impl Claims {
-    /// The checks after signature, `exp`, `nbf` and `iss` (which jsonwebtoken does):
-    /// audience, `token_use`, a non-empty `sub`; then the principal.
-    pub(crate) fn into_principal(
-        self,
-        issuer: &str,
-        audiences: &[String],
-    ) -> Result<Principal, AuthError> {
+    /// The checks after signature, `exp`, `nbf` and `iss` (which jsonwebtoken
+    /// does): audience, that this is an access token, a non-empty `sub`;
+    /// then the principal.
+    pub(crate) fn into_principal(self, policy: &Policy<'_>) -> Result<Principal, AuthError> {
         // jsonwebtoken already compared `iss`; compare again because it would
         // also accept an array containing the issuer.
-        if self.iss != issuer {
+        if self.iss != policy.issuer {
             return Err(AuthError::Invalid("issuer"));
         }
-        if !audiences.is_empty() {
-            let by_aud = self
-                .aud
-                .as_ref()
-                .is_some_and(|aud| aud.contains_any(audiences));
-            let by_client = self
-                .client_id
-                .as_ref()
-                .is_some_and(|id| audiences.contains(id));
-            if !by_aud && !by_client {
-                return Err(AuthError::Invalid("audience"));
-            }
-        }
-        if let Some(token_use) = &self.token_use
-            && token_use != "id"
-            && token_use != "access"
-        {
-            return Err(AuthError::Invalid("token_use"));
-        }
-        let role = role_from_claims(self.role.as_deref(), &self.groups);
+        self.check_audience(policy.audiences)?;
+        self.check_access_token()?;
+        let role = policy.roles.role(&self.others);
+        let access = Access::from_claims(policy.scopes, &self.others);
         let user = UserId::new(self.sub).ok_or(AuthError::Invalid("empty sub"))?;
-        Ok(Principal { user, role })
+        Ok(Principal { user, role, access })
+    }
+
+    /// `aud` decides when present; `client_id` stands in only when there is
+    /// no `aud` (Cognito access tokens), so a token the same client got for
+    /// another API, or its ID token, cannot pass through `client_id`.
+    fn check_audience(&self, audiences: &[String]) -> Result<(), AuthError> {
+        if audiences.is_empty() {
+            return Ok(());
+        }
+        let accepted = match (&self.aud, &self.client_id) {
+            (Some(aud), _) => aud.contains_any(audiences),
+            (None, Some(client)) => audiences.contains(client),
+            (None, None) => false,
+        };
+        if accepted {
+            Ok(())
+        } else {
+            Err(AuthError::Invalid("audience"))
+        }
+    }
+
+    /// ID tokens prove a sign-in to a client; they must not open the API.
+    fn check_access_token(&self) -> Result<(), AuthError> {
+        match self.token_use.as_deref() {
+            None | Some("access") => {}
+            Some("id") => return Err(AuthError::Invalid("ID token")),
+            Some(_) => return Err(AuthError::Invalid("token_use")),
+        }
+        if self.nonce.is_some() || self.at_hash.is_some() {
+            return Err(AuthError::Invalid("ID token"));
+        }
+        if self
+            .typ
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|typ| typ.eq_ignore_ascii_case("id"))
+        {
+            return Err(AuthError::Invalid("ID token"));
+        }
+        Ok(())
+    }
+}
+
+/// The header `typ` of an access token. RFC 9068 access tokens say `at+jwt`;
+/// most providers say `JWT` or nothing. With `require_at_jwt` only the first
+/// passes; without it, a type naming something else (a logout token, an
+/// `id_token+jwt`) is still refused.
+pub(crate) fn check_header_type(typ: Option<&str>, require_at_jwt: bool) -> Result<(), AuthError> {
+    let typ = typ.map(|t| {
+        let t = t.to_ascii_lowercase();
+        t.strip_prefix("application/")
+            .map(str::to_owned)
+            .unwrap_or(t)
+    });
+    let ok = match typ.as_deref() {
+        Some("at+jwt") => true,
+        None | Some("jwt") => !require_at_jwt,
+        Some(_) => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid("token type"))
     }
 }

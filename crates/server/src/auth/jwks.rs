@@ -1,16 +1,15 @@
-//! Signing keys: a JWKS parsed into usable verification keys, and where it comes from.
+//! Signing keys: a JWKS document parsed into usable verification keys.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-/// JWKS documents are a few kilobytes; anything far larger is not one.
-const MAX_JWKS_BYTES: usize = 1024 * 1024;
+/// JWKS and discovery documents are a few kilobytes; anything far larger is not one.
+pub(crate) const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
 /// One usable key and the only algorithm it may verify, fixed by its type, so
 /// an RSA key can never check an ES256 or HS256 signature.
@@ -42,6 +41,17 @@ impl KeySet {
 
     pub fn len(&self) -> usize {
         self.keys.len()
+    }
+
+    /// Each key's `kid` and algorithm, sorted, for `check-config` and logs.
+    pub fn describe(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|(kid, entry)| format!("{kid} ({:?})", entry.alg))
+            .collect();
+        keys.sort();
+        keys
     }
 
     /// Parses a JWKS document. Keys we cannot use (no `kid`, symmetric, other
@@ -105,68 +115,6 @@ fn usable_key(jwk: &Jwk) -> Option<(String, KeyEntry)> {
     }
     let key = DecodingKey::from_jwk(jwk).ok()?;
     Some((kid, KeyEntry { alg, key }))
-}
-
-/// Fetches a JWKS over HTTP(S), at most once per `min_interval`.
-pub(crate) struct RemoteJwks {
-    pub url: String,
-    client: reqwest::Client,
-    /// How long after a fetch attempt another may happen; a field so tests need not sleep.
-    pub min_interval: Duration,
-    /// When the last attempt was made; held across the fetch so concurrent
-    /// requests with the same unknown `kid` cause one fetch, not a stampede.
-    last_attempt: tokio::sync::Mutex<Option<Instant>>,
-}
-
-impl RemoteJwks {
-    pub fn new(url: String) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .build()
-            .context("cannot build the HTTP client for the JWKS")?;
-        Ok(Self {
-            url,
-            client,
-            min_interval: Duration::from_secs(30),
-            last_attempt: tokio::sync::Mutex::new(None),
-        })
-    }
-
-    /// Fetches now, unless an attempt happened within `min_interval`, and
-    /// hands a fetched set to `install` while still holding the lock, so a
-    /// request that waited for this fetch then finds the new keys in place.
-    /// `Ok(false)` means "rate-limited, keep what you have".
-    pub async fn refresh(&self, install: impl FnOnce(KeySet)) -> anyhow::Result<bool> {
-        let mut last = self.last_attempt.lock().await;
-        if last.is_some_and(|at| at.elapsed() < self.min_interval) {
-            return Ok(false);
-        }
-        *last = Some(Instant::now());
-        install(self.fetch().await?);
-        Ok(true)
-    }
-
-    /// Fetches unconditionally (used at start, where a failure is not recorded
-    /// as an attempt so the first request may try again).
-    pub async fn fetch(&self) -> anyhow::Result<KeySet> {
-        let mut response = self
-            .client
-            .get(&self.url)
-            .send()
-            .await
-            .context("JWKS request failed")?
-            .error_for_status()
-            .context("JWKS request refused")?;
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.context("JWKS body read failed")? {
-            if body.len() + chunk.len() > MAX_JWKS_BYTES {
-                anyhow::bail!("JWKS document larger than {MAX_JWKS_BYTES} bytes");
-            }
-            body.extend_from_slice(&chunk);
-        }
-        KeySet::from_json(&body)
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! Authentication: JWT verification against a JWKS, roles, development tokens.
+//! Authentication: JWT verification against the identity provider's keys
+//! (found by OpenID Connect discovery and kept fresh), roles and scopes from
+//! its claims, development tokens.
 //!
 //! `Authenticator::verify` checks a token; `parse_bearer` reads the
 //! `Authorization` header; `mint_dev_token` backs `image-service dev-token`.
@@ -8,7 +10,10 @@
 mod cache;
 mod claims;
 mod dev;
+mod discovery;
+mod grants;
 mod jwks;
+mod remote;
 mod role;
 mod verify;
 
@@ -16,8 +21,16 @@ mod verify;
 mod tests;
 
 pub use dev::{DEV_ISSUER, mint_dev_token};
+pub use discovery::check_transport;
+pub use grants::{Access, DEFAULT_ROLE_CLAIMS, RoleRules, ScopeRules};
+pub use remote::{MIN_REFRESH, ProviderReport, probe};
 pub use role::{Principal, Role, UnknownRole};
 pub use verify::{AuthSettings, Authenticator, LEEWAY_SECS, MAX_TOKEN_BYTES};
+
+/// The `kid (alg)` of each usable key in a JWKS file, for `check-config`.
+pub fn keys_in_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    Ok(jwks::KeySet::from_file(path)?.describe())
+}
 
 /// Why a request is not authenticated; maps onto the 401 error codes.
 #[derive(Debug, thiserror::Error)]

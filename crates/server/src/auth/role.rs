@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use domain::UserId;
 
+use super::grants::Access;
+
 /// What a signed-in user may do; ordered so that `max` picks the strongest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
@@ -51,11 +53,12 @@ impl FromStr for Role {
     }
 }
 
-/// Who is calling: the token's `sub` and the role it grants.
+/// Who is calling: the token's `sub`, the role it grants, and what its scopes allow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub user: UserId,
     pub role: Role,
+    pub access: Access,
 }
 
 impl Principal {
@@ -69,40 +72,9 @@ impl Principal {
     }
 }
 
-/// The role a token grants: the strongest of its `role` claim and its
-/// `cognito:groups`. Unknown names grant nothing extra rather than failing the
-/// token, so an identity provider's unrelated groups do not lock users out.
-pub(crate) fn role_from_claims(role: Option<&str>, groups: &[String]) -> Role {
-    role.into_iter()
-        .chain(groups.iter().map(String::as_str))
-        .filter_map(|name| name.parse::<Role>().ok())
-        .max()
-        .unwrap_or(Role::User)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strongest_known_role_wins() {
-        let groups = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(role_from_claims(None, &[]), Role::User);
-        assert_eq!(role_from_claims(Some("admin"), &[]), Role::Admin);
-        assert_eq!(role_from_claims(Some("root"), &[]), Role::User);
-        assert_eq!(
-            role_from_claims(None, &groups(&["user", "Admin", "moderator"])),
-            Role::Admin
-        );
-        assert_eq!(
-            role_from_claims(Some("user"), &groups(&["moderator"])),
-            Role::Moderator
-        );
-        assert_eq!(
-            role_from_claims(None, &groups(&["photographers"])),
-            Role::User
-        );
-    }
 
     #[test]
     fn roles_round_trip() {

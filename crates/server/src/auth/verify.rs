@@ -2,16 +2,19 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 
 use super::cache::{DEFAULT_CAPACITY, TokenCache};
-use super::claims::Claims;
+use super::claims::{Claims, Policy, check_header_type};
 use super::dev::{DEV_ISSUER, DevKey};
-use super::jwks::{KeyEntry, KeySet, RemoteJwks};
+use super::grants::{RoleRules, ScopeRules};
+use super::jwks::{KeyEntry, KeySet};
+use super::remote::{RemoteKeys, RemoteSettings};
 use super::{AuthError, Principal};
 
 /// Tokens longer than this are refused before any parsing.
@@ -20,18 +23,51 @@ pub const MAX_TOKEN_BYTES: usize = 8192;
 pub const LEEWAY_SECS: u64 = 60;
 
 /// What the authenticator needs from the configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct AuthSettings {
     /// Expected `iss`; `None` selects development authentication.
     pub issuer: Option<String>,
-    /// Accepted `aud` / `client_id` values; empty skips the audience check.
+    /// Accepted `aud` values (or `client_id`, for tokens without `aud`); empty skips the check.
     pub audiences: Vec<String>,
-    /// Defaults to `<issuer>/.well-known/jwks.json`.
+    /// The JWKS URL; unset, it comes from the issuer's discovery document.
     pub jwks_url: Option<String>,
     /// A static JWKS instead of the URL (setting both is a configuration error).
     pub jwks_file: Option<PathBuf>,
+    /// Period of the JWKS refresh.
+    pub jwks_refresh: Duration,
+    /// How long fetched keys stay trusted while the provider is unreachable.
+    pub jwks_max_stale: Duration,
+    /// Accept only RFC 9068 access tokens (`typ: at+jwt`).
+    pub require_at_jwt: bool,
+    pub roles: RoleRules,
+    /// `Some` enforces read and write scopes.
+    pub scopes: Option<ScopeRules>,
     /// Where the development signing key lives.
     pub data_dir: PathBuf,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            audiences: Vec::new(),
+            jwks_url: None,
+            jwks_file: None,
+            jwks_refresh: Duration::from_secs(600),
+            jwks_max_stale: Duration::from_secs(3600),
+            require_at_jwt: false,
+            roles: RoleRules::default(),
+            scopes: None,
+            data_dir: PathBuf::new(),
+        }
+    }
+}
+
+/// Where verification keys come from.
+enum Keys {
+    /// A JWKS file or the development key: fixed for the process's life.
+    Fixed(Arc<KeySet>),
+    Remote(Arc<RemoteKeys>),
 }
 
 /// Verifies bearer tokens. Share it behind an `Arc`; all methods take `&self`.
@@ -39,8 +75,10 @@ pub struct Authenticator {
     issuer: String,
     audiences: Vec<String>,
     dev_mode: bool,
-    keys: RwLock<Arc<KeySet>>,
-    pub(crate) remote: Option<RemoteJwks>,
+    pub(super) require_at_jwt: bool,
+    roles: RoleRules,
+    scopes: Option<ScopeRules>,
+    keys: Keys,
     pub(super) cache: TokenCache,
     /// Unix seconds; injectable so cache expiry is testable without sleeping.
     pub(crate) clock: fn() -> u64,
@@ -52,97 +90,102 @@ impl fmt::Debug for Authenticator {
             .field("issuer", &self.issuer)
             .field("audiences", &self.audiences)
             .field("dev_mode", &self.dev_mode)
-            .field("jwks_url", &self.remote.as_ref().map(|r| &r.url))
             .finish_non_exhaustive()
     }
 }
 
 impl Authenticator {
-    /// Builds the authenticator: loads (or, in dev mode, generates) the keys.
+    /// Builds the authenticator: loads (or, in dev mode, generates) the keys,
+    /// or fetches them from the provider and starts refreshing them.
     pub async fn new(settings: AuthSettings) -> anyhow::Result<Self> {
-        let AuthSettings {
-            issuer,
-            audiences,
-            jwks_url,
-            jwks_file,
-            data_dir,
-        } = settings;
-        let Some(issuer) = issuer else {
+        let Some(issuer) = settings.issuer.clone() else {
+            let data_dir = settings.data_dir.clone();
             let dev_key = tokio::task::spawn_blocking(move || DevKey::load_or_generate(&data_dir))
                 .await?
                 .context(
                     "IMAGE_SERVICE_DATA_DIR: cannot load or generate the development signing key",
                 )?;
-            let keys = dev_key.key_set()?;
-            return Ok(Self::with_keys(
-                DEV_ISSUER.to_owned(),
-                vec![DEV_ISSUER.to_owned()],
-                true,
-                keys,
-                None,
-            ));
+            let keys = Keys::Fixed(Arc::new(dev_key.key_set()?));
+            let settings = AuthSettings {
+                audiences: vec![DEV_ISSUER.to_owned()],
+                ..settings
+            };
+            return Ok(Self::with_keys(DEV_ISSUER.to_owned(), true, settings, keys));
         };
         if issuer.is_empty() {
             anyhow::bail!(
                 "IMAGE_SERVICE_AUTH_ISSUER is empty; unset it for development authentication"
             );
         }
-        if audiences.is_empty() {
+        if settings.audiences.is_empty() {
             tracing::warn!(
                 "no IMAGE_SERVICE_AUTH_AUDIENCE set: tokens for any client of the issuer are accepted"
             );
         }
-        if let Some(path) = jwks_file {
-            if jwks_url.is_some() {
-                anyhow::bail!(
-                    "IMAGE_SERVICE_AUTH_JWKS_URL and IMAGE_SERVICE_AUTH_JWKS_FILE are both set; choose one"
-                );
+        let keys = match settings.jwks_file.clone() {
+            Some(path) => {
+                if settings.jwks_url.is_some() {
+                    anyhow::bail!(
+                        "IMAGE_SERVICE_AUTH_JWKS_URL and IMAGE_SERVICE_AUTH_JWKS_FILE are both set; choose one"
+                    );
+                }
+                let keys = tokio::task::spawn_blocking(move || KeySet::from_file(&path))
+                    .await?
+                    .context("IMAGE_SERVICE_AUTH_JWKS_FILE")?;
+                Keys::Fixed(Arc::new(keys))
             }
-            let keys = tokio::task::spawn_blocking(move || KeySet::from_file(&path))
-                .await?
-                .context("IMAGE_SERVICE_AUTH_JWKS_FILE")?;
-            return Ok(Self::with_keys(issuer, audiences, false, keys, None));
-        }
-        let url = jwks_url
-            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
-        let remote = RemoteJwks::new(url).context("IMAGE_SERVICE_AUTH_JWKS_URL")?;
-        // An unreachable identity provider must not stop the service starting;
-        // the first token with an unknown kid retries.
-        let keys = match remote.fetch().await {
-            Ok(keys) => {
-                tracing::info!(url = %remote.url, keys = keys.len(), "loaded JWKS");
-                keys
-            }
-            Err(error) => {
-                tracing::warn!(url = %remote.url, error = %format!("{error:#}"), "JWKS fetch failed at start; will retry on demand");
-                KeySet::default()
-            }
+            None => Keys::Remote(
+                RemoteKeys::start(RemoteSettings {
+                    issuer: issuer.clone(),
+                    jwks_url: settings.jwks_url.clone(),
+                    refresh: settings.jwks_refresh,
+                    max_stale: settings.jwks_max_stale,
+                })
+                .await?,
+            ),
         };
-        Ok(Self::with_keys(
-            issuer,
-            audiences,
-            false,
-            keys,
-            Some(remote),
-        ))
+        Ok(Self::with_keys(issuer, false, settings, keys))
     }
 
-    fn with_keys(
-        issuer: String,
-        audiences: Vec<String>,
-        dev_mode: bool,
-        keys: KeySet,
-        remote: Option<RemoteJwks>,
-    ) -> Self {
+    fn with_keys(issuer: String, dev_mode: bool, settings: AuthSettings, keys: Keys) -> Self {
         Self {
             issuer,
-            audiences,
+            audiences: settings.audiences,
             dev_mode,
-            keys: RwLock::new(Arc::new(keys)),
-            remote,
+            require_at_jwt: settings.require_at_jwt,
+            roles: settings.roles,
+            scopes: settings.scopes,
+            keys,
             cache: TokenCache::new(DEFAULT_CAPACITY),
             clock: jsonwebtoken::get_current_timestamp,
         }
+    }
+
+    /// `Err` with the reason while tokens cannot be verified for want of keys.
+    pub fn readiness(&self) -> Result<(), String> {
+        match &self.keys {
+            Keys::Fixed(_) => Ok(()),
+            Keys::Remote(remote) => remote.readiness(),
+        }
+    }
+
+    /// Sets the key gauges; called when metrics are scraped.
+    pub fn report_metrics(&self) {
+        if let Keys::Remote(remote) = &self.keys {
+            remote.report_metrics();
+        }
+    }
+
+    /// The scope a request needs: the write scope for changes, else the read
+    /// scope; `None` when scopes are not enforced.
+    pub fn required_scope(&self, write: bool) -> Option<&str> {
+        self.scopes.as_ref().map(|rules| {
+            if write {
+                rules.write.as_str()
+            } else {
+                rules.read.as_str()
+            }
+        })
     }
 
     /// True when no issuer is configured and we trust our own dev tokens.
@@ -156,7 +199,11 @@ impl Authenticator {
             return Err(AuthError::Invalid("token too large"));
         }
         let now = (self.clock)();
-        if let Some(principal) = self.cache.get(bearer_token, now) {
+        if let Some((principal, kid)) = self.cache.get(bearer_token, now)
+            && self
+                .current_keys()
+                .is_some_and(|keys| keys.get(&kid).is_some())
+        {
             return Ok(principal);
         }
         if !payload_is_utf8(bearer_token) {
@@ -168,6 +215,7 @@ impl Authenticator {
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
             return Err(AuthError::Invalid("algorithm not allowed"));
         }
+        check_header_type(header.typ.as_deref(), self.require_at_jwt)?;
         let kid = header
             .kid
             .as_deref()
@@ -190,11 +238,16 @@ impl Authenticator {
                 _ => AuthError::Invalid("malformed token"),
             })?;
         let exp = data.claims.exp;
-        let principal = data.claims.into_principal(&self.issuer, &self.audiences)?;
+        let principal = data.claims.into_principal(&Policy {
+            issuer: &self.issuer,
+            audiences: &self.audiences,
+            roles: &self.roles,
+            scopes: self.scopes.as_ref(),
+        })?;
         // `exp` is finite and non-negative here, or jsonwebtoken would have refused it.
         let valid_until = (exp as u64).saturating_add(LEEWAY_SECS);
         self.cache
-            .insert(bearer_token, principal.clone(), valid_until, now);
+            .insert(bearer_token, kid, principal.clone(), valid_until, now);
         Ok(principal)
     }
 
@@ -210,31 +263,34 @@ impl Authenticator {
         validation
     }
 
-    /// The key for `kid`, refetching the remote JWKS once if it is unknown
-    /// (rate-limited, so a flood of made-up kids cannot hammer the provider).
+    /// The key for `kid`; an unknown one makes the remote store refetch
+    /// (rate-limited there) before the token is refused.
     async fn key_for(&self, kid: &str) -> Option<KeyEntry> {
-        if let Some(entry) = self.current_keys().get(kid) {
-            return Some(entry.clone());
+        if let Some(entry) = self.current_keys().and_then(|keys| keys.get(kid).cloned()) {
+            return Some(entry);
         }
-        let remote = self.remote.as_ref()?;
-        let install = |keys: KeySet| {
-            tracing::info!(url = %remote.url, keys = keys.len(), "refreshed JWKS");
-            *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
-            // A key may have been withdrawn; tokens it signed must not live on in the cache.
-            self.cache.clear();
+        let Keys::Remote(remote) = &self.keys else {
+            return None;
         };
-        if let Err(error) = remote.refresh(install).await {
-            // Keep the old keys: a provider outage must not log everyone out.
-            tracing::warn!(url = %remote.url, error = %format!("{error:#}"), "JWKS refresh failed");
-        }
-        self.current_keys().get(kid).cloned()
+        remote.refresh_for_unknown_kid().await;
+        remote.keys()?.get(kid).cloned()
     }
 
-    fn current_keys(&self) -> Arc<KeySet> {
-        self.keys
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// The keys tokens verify against now; `None` when the remote keys are
+    /// missing or too stale.
+    fn current_keys(&self) -> Option<Arc<KeySet>> {
+        match &self.keys {
+            Keys::Fixed(keys) => Some(Arc::clone(keys)),
+            Keys::Remote(remote) => remote.keys(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn remote(&self) -> Option<&RemoteKeys> {
+        match &self.keys {
+            Keys::Remote(remote) => Some(remote),
+            Keys::Fixed(_) => None,
+        }
     }
 }
 

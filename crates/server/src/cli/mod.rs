@@ -3,6 +3,7 @@
 //! `bench-pipeline` and `audit verify`.
 
 mod audit;
+mod check_config;
 mod gc;
 mod migrate_storage;
 
@@ -56,7 +57,8 @@ pub enum Command {
         #[arg(long, default_value = "1h")]
         min_age: String,
     },
-    /// Check the configuration and exit.
+    /// Check the configuration, fetch the identity provider's discovery
+    /// document and signing keys, report what was found, and exit.
     CheckConfig,
     /// Audit trail tools.
     Audit {
@@ -135,10 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::CheckConfig => {
-            println!("configuration is valid");
-            Ok(())
-        }
+        Command::CheckConfig => check_config::run(&config).await,
         Command::Audit { command } => audit::run(&config, command).await,
         Command::RotateKey => {
             let store = blobs::open_encrypted(

@@ -1,6 +1,7 @@
 //! Typed configuration (docs/API.md, Configuration): every key parsed once at start-up; a
 //! bad value stops the service with one line naming the key.
 
+mod auth;
 mod parse;
 mod source;
 
@@ -48,14 +49,7 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct AuthConfig {
-    pub issuer: Option<String>,
-    pub audiences: Vec<String>,
-    pub jwks_url: Option<String>,
-    pub jwks_file: Option<PathBuf>,
-    pub allow_dev_auth: bool,
-}
+pub use auth::AuthConfig;
 
 /// Rate limits (docs/API.md, Limits); `0` switches a limit off.
 #[derive(Clone, Debug)]
@@ -126,6 +120,14 @@ pub const KNOWN_KEYS: &[&str] = &[
     "auth_audience",
     "auth_jwks_url",
     "auth_jwks_file",
+    "auth_jwks_refresh_secs",
+    "auth_jwks_max_stale_secs",
+    "auth_require_at_jwt",
+    "auth_role_claim",
+    "auth_role_map",
+    "auth_scopes",
+    "auth_scope_read",
+    "auth_scope_write",
     "allow_dev_auth",
     "cors_origins",
     "tls_cert",
@@ -168,6 +170,6 @@ impl Config {
     }
 
     pub fn dev_auth(&self) -> bool {
-        self.auth.issuer.is_none()
+        self.auth.settings.issuer.is_none()
     }
 }

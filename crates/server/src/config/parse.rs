@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::{
-    AuthConfig, Config, ConfigError, KNOWN_KEYS, LimitsConfig, ProcessingConfig, Secret, Source,
-};
+use super::{Config, ConfigError, KNOWN_KEYS, LimitsConfig, ProcessingConfig, Secret, Source};
 
 pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
     if let Some(key) = src.unknown_keys(KNOWN_KEYS).next() {
@@ -60,7 +58,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         blob_url,
         key_url,
         redis_url: src.secret("redis_url")?.filter(|s| !s.is_empty()),
-        auth: auth(src)?,
+        auth: super::auth::parse(src, &data_dir)?,
         cors_origins: cors_origins(src)?,
         tls_cert,
         tls_key,
@@ -99,50 +97,6 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 60)?),
         body_timeout: Duration::from_secs(positive(src, "body_timeout_secs", 30)?),
         data_dir,
-    })
-}
-
-fn auth(src: &Source) -> Result<AuthConfig, ConfigError> {
-    let issuer = src
-        .get("auth_issuer")
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let jwks_url = src.get("auth_jwks_url").map(str::to_owned);
-    if let Some(url) = &jwks_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(ConfigError::new("auth_jwks_url", "expected an http(s) URL"));
-    }
-    let jwks_file = src.get("auth_jwks_file").map(PathBuf::from);
-    if jwks_url.is_some() && jwks_file.is_some() {
-        return Err(ConfigError::new(
-            "auth_jwks_file",
-            "IMAGE_SERVICE_AUTH_JWKS_URL is set too; choose one",
-        ));
-    }
-    // Read now, so `check-config` catches a file the service could not read.
-    if let Some(path) = &jwks_file
-        && let Err(e) = std::fs::read(path)
-    {
-        return Err(ConfigError::new(
-            "auth_jwks_file",
-            format!("cannot read {}: {}", path.display(), e.kind()),
-        ));
-    }
-    if issuer.is_none() && (jwks_url.is_some() || jwks_file.is_some()) {
-        let key = if jwks_url.is_some() {
-            "auth_jwks_url"
-        } else {
-            "auth_jwks_file"
-        };
-        return Err(ConfigError::new(key, "set IMAGE_SERVICE_AUTH_ISSUER too"));
-    }
-    Ok(AuthConfig {
-        issuer,
-        audiences: list(src, "auth_audience")?,
-        jwks_url,
-        jwks_file,
-        allow_dev_auth: boolean(src, "allow_dev_auth")?,
     })
 }
 
@@ -203,7 +157,7 @@ fn addr(src: &Source, key: &str, default: &str) -> Result<SocketAddr, ConfigErro
         .map_err(|_| ConfigError::new(key, "expected an address like 127.0.0.1:8080"))
 }
 
-fn num<T: FromStr>(src: &Source, key: &str, default: T) -> Result<T, ConfigError> {
+pub(super) fn num<T: FromStr>(src: &Source, key: &str, default: T) -> Result<T, ConfigError> {
     match src.get(key) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| {
@@ -212,7 +166,7 @@ fn num<T: FromStr>(src: &Source, key: &str, default: T) -> Result<T, ConfigError
     }
 }
 
-fn positive<T: FromStr + Default + PartialEq>(
+pub(super) fn positive<T: FromStr + Default + PartialEq>(
     src: &Source,
     key: &str,
     default: T,
@@ -235,7 +189,7 @@ fn quality(src: &Source, key: &str, default: f32) -> Result<f32, ConfigError> {
     Ok(value)
 }
 
-fn boolean(src: &Source, key: &str) -> Result<bool, ConfigError> {
+pub(super) fn boolean(src: &Source, key: &str) -> Result<bool, ConfigError> {
     match src.get(key).map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(false),
         Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
@@ -244,7 +198,7 @@ fn boolean(src: &Source, key: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn list(src: &Source, key: &str) -> Result<Vec<String>, ConfigError> {
+pub(super) fn list(src: &Source, key: &str) -> Result<Vec<String>, ConfigError> {
     Ok(src
         .get(key)
         .map(|v| {

@@ -32,6 +32,9 @@ pub enum ApiError {
     InvalidToken(&'static str),
     #[error("not authorized")]
     NotAuthorized,
+    /// The token lacks the scope named (`IMAGE_SERVICE_AUTH_SCOPES=1`).
+    #[error("insufficient scope: {0}")]
+    InsufficientScope(String),
     #[error("invalid signature")]
     InvalidSignature,
     #[error("not found")]
@@ -80,6 +83,7 @@ impl ApiError {
             TokenExpired => ErrorCode::TokenExpired,
             InvalidToken(_) => ErrorCode::InvalidToken,
             NotAuthorized => ErrorCode::NotAuthorized,
+            InsufficientScope(_) => ErrorCode::InsufficientScope,
             InvalidSignature => ErrorCode::InvalidSignature,
             NotFound => ErrorCode::NotFound,
             MethodNotAllowed => ErrorCode::MethodNotAllowed,
@@ -112,6 +116,7 @@ impl ApiError {
             TokenExpired => "The token has expired".into(),
             InvalidToken(_) => "The token is invalid".into(),
             NotAuthorized => "You may not access this resource".into(),
+            InsufficientScope(scope) => format!("The token lacks the scope {scope}"),
             InvalidSignature => "The link is invalid or has expired".into(),
             NotFound => "Not found".into(),
             MethodNotAllowed => "Method not allowed".into(),
@@ -122,7 +127,7 @@ impl ApiError {
             RangeNotSatisfiable { .. } => "The requested range is not satisfiable".into(),
             RateLimited { .. } => "Too many requests".into(),
             Overloaded => "The service is busy; retry later".into(),
-            Unavailable(_) => "A backing store is unavailable; retry later".into(),
+            Unavailable(_) => "A backing service is unavailable; retry later".into(),
             Internal(_) => "Internal error".into(),
         }
     }
@@ -225,6 +230,14 @@ impl IntoResponse for ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
                 );
+            }
+            ApiError::InsufficientScope(scope) => {
+                // RFC 6750 3.1; scope names are configured tokens, but never trust them into a header unchecked.
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+                )) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
             }
             ApiError::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));

@@ -15,6 +15,7 @@ pub enum ErrorCode {
     TokenExpired,
     InvalidToken,
     NotAuthorized,
+    InsufficientScope,
     InvalidSignature,
     NotFound,
     MethodNotAllowed,
@@ -31,7 +32,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order the OpenAPI document lists them.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::Validation,
         ErrorCode::UnsupportedFileType,
         ErrorCode::InvalidImage,
@@ -41,6 +42,7 @@ impl ErrorCode {
         ErrorCode::TokenExpired,
         ErrorCode::InvalidToken,
         ErrorCode::NotAuthorized,
+        ErrorCode::InsufficientScope,
         ErrorCode::InvalidSignature,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -103,6 +105,11 @@ impl ErrorCode {
                 StatusCode::FORBIDDEN,
                 "AuthorizationError",
                 "NOT_AUTHORIZED",
+            ),
+            InsufficientScope => (
+                StatusCode::FORBIDDEN,
+                "AuthorizationError",
+                "INSUFFICIENT_SCOPE",
             ),
             InvalidSignature => (
                 StatusCode::FORBIDDEN,

@@ -115,6 +115,11 @@ pub(super) fn claims(sub: &str) -> Value {
 pub(super) fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
+    sign_header(&header, claims)
+}
+
+pub(super) fn sign_header(header: &Header, claims: &Value) -> String {
+    let alg = header.alg;
     let k = keys();
     let key = match alg {
         Algorithm::RS256 => EncodingKey::from_rsa_pem(k.rsa_private_pem.as_bytes()).unwrap(),
@@ -122,7 +127,7 @@ pub(super) fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value) -> String 
         Algorithm::HS256 => EncodingKey::from_secret(k.rsa_public_pem.as_bytes()),
         other => panic!("no test key for {other:?}"),
     };
-    jsonwebtoken::encode(&header, claims, &key).unwrap()
+    jsonwebtoken::encode(header, claims, &key).unwrap()
 }
 
 pub(super) fn rs256(claims: &Value) -> String {
@@ -151,9 +156,9 @@ pub(super) async fn authenticator(jwks: &Value) -> Authenticator {
     Authenticator::new(AuthSettings {
         issuer: Some(ISSUER.to_owned()),
         audiences: vec![AUDIENCE.to_owned(), "other-client".to_owned()],
-        jwks_url: None,
         jwks_file: Some(path),
         data_dir: dir.path().to_owned(),
+        ..AuthSettings::default()
     })
     .await
     .unwrap()

@@ -95,6 +95,13 @@ async fn audience_or_client_id() {
         c.insert("client_id".into(), json!("nope"));
     });
     assert_invalid(check(&rs256(&wrong_client)).await, "wrong client_id");
+    // A token the same client got for another API names that API in `aud`:
+    // its `client_id` must not stand in for the audience.
+    let other_api = with("a", |c| {
+        c.insert("aud".into(), json!("https://other-api.example"));
+        c.insert("client_id".into(), json!(AUDIENCE));
+    });
+    assert_invalid(check(&rs256(&other_api)).await, "other API's token");
 }
 
 #[tokio::test]
@@ -120,8 +127,72 @@ async fn token_use() {
         drop(c.insert("token_use".into(), json!("refresh")))
     });
     assert_invalid(check(&rs256(&refresh)).await, "token_use refresh");
-    let id = with("a", |c| drop(c.insert("token_use".into(), json!("id"))));
-    check(&rs256(&id)).await.unwrap();
+    let access = with("a", |c| drop(c.insert("token_use".into(), json!("access"))));
+    check(&rs256(&access)).await.unwrap();
+}
+
+#[tokio::test]
+async fn id_tokens_are_refused() {
+    for (claim, value) in [
+        ("token_use", json!("id")),
+        ("nonce", json!("n-0S6_WzA2Mj")),
+        ("at_hash", json!("77QmUPtjPfzWtF2AnpK9RQ")),
+        ("typ", json!("ID")),
+    ] {
+        let id = with("a", |c| drop(c.insert(claim.into(), value.clone())));
+        assert!(
+            matches!(
+                check(&rs256(&id)).await,
+                Err(AuthError::Invalid("ID token"))
+            ),
+            "{claim}"
+        );
+    }
+    // Keycloak's access tokens say `typ: Bearer` in the payload.
+    let bearer = with("a", |c| drop(c.insert("typ".into(), json!("Bearer"))));
+    check(&rs256(&bearer)).await.unwrap();
+}
+
+#[tokio::test]
+async fn header_type() {
+    let c = claims("a");
+    let typed = |typ: Option<&str>| {
+        let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+        header.kid = Some(RSA_KID.into());
+        header.typ = typ.map(str::to_owned);
+        sign_header(&header, &c)
+    };
+    for typ in [
+        None,
+        Some("JWT"),
+        Some("at+jwt"),
+        Some("application/at+jwt"),
+    ] {
+        check(&typed(typ)).await.unwrap();
+    }
+    for typ in ["logout+jwt", "secevent+jwt", "dpop+jwt"] {
+        assert!(
+            matches!(
+                check(&typed(Some(typ))).await,
+                Err(AuthError::Invalid("token type"))
+            ),
+            "{typ}"
+        );
+    }
+    let mut strict = authenticator(&jwks(true, true)).await;
+    strict.require_at_jwt = true;
+    for typ in [Some("at+jwt"), Some("AT+JWT"), Some("application/at+jwt")] {
+        strict.verify(&typed(typ)).await.unwrap();
+    }
+    for typ in [None, Some("JWT")] {
+        assert!(
+            matches!(
+                strict.verify(&typed(typ)).await,
+                Err(AuthError::Invalid("token type"))
+            ),
+            "{typ:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -215,10 +286,19 @@ async fn roles_from_role_claim_and_cognito_groups() {
     assert_eq!(check(&es256(&groups)).await.unwrap().role, Role::Moderator);
     let unknown = with("a", |c| drop(c.insert("role".into(), json!("root"))));
     assert_eq!(check(&rs256(&unknown)).await.unwrap().role, Role::User);
-    let wrong_type = with("a", |c| {
+    let string = with("a", |c| {
         drop(c.insert("cognito:groups".into(), json!("admin")))
     });
-    assert_invalid(check(&rs256(&wrong_type)).await, "groups as a string");
+    assert_eq!(check(&rs256(&string)).await.unwrap().role, Role::Admin);
+    // What multivalued mappers produce: an array under `role`.
+    let array = with("a", |c| drop(c.insert("role".into(), json!(["moderator"]))));
+    assert_eq!(check(&rs256(&array)).await.unwrap().role, Role::Moderator);
+    // A claim of the wrong type grants nothing and never fails the token.
+    let wrong_type = with("a", |c| {
+        c.insert("role".into(), json!(7));
+        c.insert("roles".into(), json!({"admin": true}));
+    });
+    assert_eq!(check(&rs256(&wrong_type)).await.unwrap().role, Role::User);
 }
 
 #[tokio::test]

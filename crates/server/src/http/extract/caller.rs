@@ -2,8 +2,8 @@
 //! any body or path validation so a bad token always gets 401 first.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 
 use crate::auth::{AuthError, Principal, Role, parse_bearer};
 use crate::http::error::ApiError;
@@ -45,6 +45,7 @@ impl FromRequestParts<AppState> for Caller {
         match authenticate(parts, state).await {
             Ok(principal) => {
                 context::record(|f| f.user_id = Some(principal.user.to_string()));
+                check_scope(&principal, parts, state)?;
                 if let Some(operation) = operation_of(&parts.method, parts.uri.path()) {
                     match state.limits.check_user(&principal.user, operation).await {
                         Ok(decision) => context::note_limit(decision),
@@ -79,6 +80,24 @@ impl FromRequestParts<AppState> for Caller {
                 })
             }
         }
+    }
+}
+
+/// With scopes enforced: reads (GET, HEAD) need the read scope, anything
+/// else the write scope.
+fn check_scope(principal: &Principal, parts: &Parts, state: &AppState) -> Result<(), ApiError> {
+    let write = !matches!(parts.method, Method::GET | Method::HEAD);
+    let granted = if write {
+        principal.access.write
+    } else {
+        principal.access.read
+    };
+    match state.auth.required_scope(write) {
+        Some(scope) if !granted => {
+            tracing::info!(scope, "token lacks the scope");
+            Err(ApiError::InsufficientScope(scope.to_owned()))
+        }
+        _ => Ok(()),
     }
 }
 

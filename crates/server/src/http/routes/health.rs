@@ -1,4 +1,5 @@
-//! `/healthz` (the process is alive) and `/readyz` (its stores answer).
+//! `/healthz` (the process is alive) and `/readyz` (its stores answer and it
+//! holds keys to verify tokens with).
 
 use axum::Json;
 use axum::extract::State;
@@ -20,12 +21,16 @@ pub async fn healthz() -> Json<Value> {
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
-    (status = 200, description = "Metadata and blob stores answer", body = inline(Status)),
-    (status = 503, description = "UNAVAILABLE: a backing store is down"),
+    (status = 200, description = "Metadata and blob stores answer and signing keys are held", body = inline(Status)),
+    (status = 503, description = "UNAVAILABLE: a backing store is down, or no signing key has been fetched from the identity provider"),
 ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let (metadata, blobs) = tokio::join!(state.metadata.ping(), state.blobs.ping());
     metadata.map_err(|e| ApiError::Unavailable(format!("metadata: {e}")))?;
     blobs.map_err(|e| ApiError::Unavailable(format!("blobs: {e}")))?;
+    state
+        .auth
+        .readiness()
+        .map_err(|why| ApiError::Unavailable(format!("authentication: {why}")))?;
     Ok(Json(json!({ "status": "ready" })))
 }
