@@ -28,4 +28,5 @@ mod replicas;
 mod s3_faults;
 mod support;
 mod tls;
+mod token_claims;
 mod users;
