@@ -2,6 +2,7 @@
 
 mod bearer;
 mod dev_mode;
+mod providers;
 mod refusals;
 mod remote;
 
