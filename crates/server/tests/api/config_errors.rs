@@ -76,6 +76,37 @@ fn a_jwks_file_that_is_not_a_key_set_names_that_setting() {
 }
 
 #[test]
+fn a_plain_http_provider_off_loopback_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = image_service(
+        &["check-config"],
+        dir.path(),
+        &[(
+            "IMAGE_SERVICE_AUTH_ISSUER",
+            "http://idp.example.com/realms/x",
+        )],
+    );
+    assert_blames(
+        &output,
+        "IMAGE_SERVICE_AUTH_ISSUER",
+        "IMAGE_SERVICE_AUTH_JWKS_URL",
+    );
+    let output = image_service(
+        &["check-config"],
+        dir.path(),
+        &[
+            ("IMAGE_SERVICE_AUTH_ISSUER", ISSUER),
+            ("IMAGE_SERVICE_AUTH_JWKS_URL", "http://idp.example.com/keys"),
+        ],
+    );
+    assert_blames(
+        &output,
+        "IMAGE_SERVICE_AUTH_JWKS_URL",
+        "IMAGE_SERVICE_AUTH_ISSUER",
+    );
+}
+
+#[test]
 fn both_jwks_sources_are_refused_by_check_config() {
     let dir = tempfile::tempdir().unwrap();
     let jwks = dir.path().join("jwks.json");

@@ -24,6 +24,7 @@ mod migrate;
 mod overload;
 mod pagination;
 mod pipeline;
+mod provider_outage;
 mod replicas;
 mod s3_faults;
 mod support;
