@@ -24,3 +24,9 @@ bash crates/metadata/scripts/start-dynalite.sh "${DYNALITE_PORT:-8000}"
 # installing it here keeps the first test from waiting on a build.
 S3_DIR=$(mktemp -d)
 bash crates/blobs/scripts/start-s3.sh "$S3_DIR" "" $$ >/dev/null
+
+# OpenID Connect: the interop tests start their own provider per test
+# (tests/api/support/identity_provider.rs); here its pinned package is
+# installed from the lock file (a second or two from npm's cache).
+echo "installing the test OpenID Connect provider (npm ci)"
+(cd crates/server/tests/identity-provider && npm ci --no-audit --no-fund --loglevel=error)

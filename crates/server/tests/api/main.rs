@@ -16,6 +16,7 @@ mod faults;
 mod file_modes;
 mod files;
 mod headers;
+mod identity_provider;
 mod images;
 mod internal_faults;
 mod limits;

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod backends;
 pub mod control;
+pub mod identity_provider;
 pub mod images;
 pub mod outage;
 pub mod tokens;
