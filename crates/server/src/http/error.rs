@@ -190,7 +190,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(requestId = %request_id, cause = %cause, "internal error")
             }
             ApiError::Unavailable(cause) => {
-                tracing::warn!(requestId = %request_id, cause = %cause, "store unavailable")
+                tracing::warn!(requestId = %request_id, cause = %cause, "backing service unavailable")
             }
             ApiError::InvalidImage(cause) | ApiError::ImageTooLarge(cause) => {
                 tracing::info!(requestId = %request_id, cause = %cause, "image refused")
