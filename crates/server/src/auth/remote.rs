@@ -147,6 +147,18 @@ impl RemoteKeys {
                     signing_algs = ?found.signing_algs,
                     "discovered the identity provider"
                 );
+                let usable = ["RS256", "ES256"];
+                if !found.signing_algs.is_empty()
+                    && !found
+                        .signing_algs
+                        .iter()
+                        .any(|alg| usable.contains(&alg.as_str()))
+                {
+                    tracing::warn!(
+                        signing_algs = ?found.signing_algs,
+                        "the identity provider advertises neither RS256 nor ES256; its tokens will be refused"
+                    );
+                }
                 let url = found.jwks_uri.clone();
                 self.write().discovered = Some(found);
                 url
