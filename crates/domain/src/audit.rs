@@ -103,6 +103,12 @@ audit_names! {
         AuthFailed = "auth.failed",
         /// A request refused by a rate limit.
         RateLimited = "rate.limited",
+        /// Incident controls (`crate::incident`), set or lifted.
+        IncidentReadOnly = "incident.read_only",
+        IncidentUploads = "incident.uploads",
+        IncidentBlock = "incident.block",
+        IncidentUnblock = "incident.unblock",
+        IncidentRevokeTokens = "incident.revoke_tokens",
     }
 }
 

@@ -9,6 +9,7 @@ use crate::audit::{AuditEvent, AuditFilter};
 use crate::audit_chain::ChainedAuditEvent;
 use crate::ids::{AlbumId, ImageId, UserId};
 use crate::image::ImageRecord;
+use crate::incident::ControlEntry;
 use crate::keys::BlobKey;
 use crate::page::{AlbumCursor, PageRequest, ScanPage};
 
@@ -110,6 +111,12 @@ pub trait MetadataStore: Send + Sync + 'static {
         filter: &AuditFilter,
         page: &PageRequest<String>,
     ) -> StoreResult<Vec<AuditEvent>>;
+
+    /// Every incident control (`crate::incident`): a handful of small rows,
+    /// read whole by every replica every few seconds.
+    async fn list_controls(&self) -> StoreResult<Vec<ControlEntry>>;
+    /// Sets one control (`Some` value) or removes it (`None`).
+    async fn set_control(&self, key: &str, value: Option<&str>) -> StoreResult<()>;
 }
 
 /// Where the bytes of variants live. Keys are validated `BlobKey`s.

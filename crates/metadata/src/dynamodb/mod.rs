@@ -3,6 +3,7 @@
 
 mod albums;
 mod audit;
+mod controls;
 mod images;
 mod items;
 mod query;
@@ -259,6 +260,16 @@ impl MetadataStore for DynamoStore {
     #[tracing::instrument(skip_all)]
     async fn redact_audit_of(&self, user: &UserId) -> StoreResult<u64> {
         self.redact(user).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_controls(&self) -> StoreResult<Vec<domain::ControlEntry>> {
+        self.controls().await
+    }
+
+    #[tracing::instrument(skip_all, fields(key))]
+    async fn set_control(&self, key: &str, value: Option<&str>) -> StoreResult<()> {
+        self.put_control(key, value).await
     }
 }
 

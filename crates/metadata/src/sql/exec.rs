@@ -150,6 +150,13 @@ macro_rules! impl_sql_exec {
             ) -> Result<Vec<$crate::sql::rows::HeadRow>, sqlx::Error> {
                 self.fetch(sql).await
             }
+
+            async fn fetch_controls(
+                &self,
+                sql: $crate::sql::Sql,
+            ) -> Result<Vec<$crate::sql::rows::ControlRow>, sqlx::Error> {
+                self.fetch(sql).await
+            }
         }
     };
 }

@@ -6,6 +6,7 @@
 
 mod albums;
 mod audit;
+mod controls;
 pub(crate) mod exec;
 mod images;
 mod keyset;
@@ -15,14 +16,14 @@ pub(crate) mod rows;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    AlbumCursor, AlbumId, AlbumRecord, AuditEvent, AuditFilter, ChainedAuditEvent, ImageId,
-    ImageRecord, MetadataStore, PageRequest, StoreResult, UserId,
+    AlbumCursor, AlbumId, AlbumRecord, AuditEvent, AuditFilter, ChainedAuditEvent, ControlEntry,
+    ImageId, ImageRecord, MetadataStore, PageRequest, StoreResult, UserId,
 };
 
 use domain::ScanPage;
 
 use crate::error::store_error;
-use rows::{AlbumRow, AuditRow, ChainRow, HeadRow, ImageRow};
+use rows::{AlbumRow, AuditRow, ChainRow, ControlRow, HeadRow, ImageRow};
 
 /// One bound value.
 #[derive(Clone, Debug)]
@@ -81,6 +82,7 @@ pub(crate) trait SqlExec: Send + Sync + 'static {
     async fn fetch_audit(&self, sql: Sql) -> Result<Vec<AuditRow>, sqlx::Error>;
     async fn fetch_chain(&self, sql: Sql) -> Result<Vec<ChainRow>, sqlx::Error>;
     async fn fetch_head(&self, sql: Sql) -> Result<Vec<HeadRow>, sqlx::Error>;
+    async fn fetch_controls(&self, sql: Sql) -> Result<Vec<ControlRow>, sqlx::Error>;
 }
 
 /// The shared SQL store over an engine's executor.
@@ -198,6 +200,16 @@ impl<E: SqlExec> MetadataStore for SqlStore<E> {
         page: &PageRequest<String>,
     ) -> StoreResult<Vec<AuditEvent>> {
         audit::list(&self.exec, filter, page).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_controls(&self) -> StoreResult<Vec<ControlEntry>> {
+        controls::list(&self.exec).await
+    }
+
+    #[tracing::instrument(skip_all, fields(key))]
+    async fn set_control(&self, key: &str, value: Option<&str>) -> StoreResult<()> {
+        controls::set(&self.exec, key, value).await
     }
 
     #[tracing::instrument(skip_all)]

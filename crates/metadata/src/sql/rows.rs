@@ -131,6 +131,13 @@ pub(crate) struct ChainRow {
     event: AuditRow,
 }
 
+/// One incident control.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ControlRow {
+    pub(crate) key: String,
+    pub(crate) value: String,
+}
+
 /// The newest chained row's `seq` and `hash`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct HeadRow {

@@ -10,6 +10,7 @@
 mod albums;
 mod audit;
 mod backends;
+mod controls;
 mod dynamo;
 mod erase;
 mod fixtures;
@@ -48,6 +49,7 @@ macro_rules! conformance {
 }
 
 conformance! {
+    controls::controls_are_set_replaced_and_removed,
     images::ping_answers,
     images::image_crud,
     images::insert_with_unknown_album_is_missing_reference,
