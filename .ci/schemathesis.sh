@@ -68,7 +68,11 @@ TOKEN="$("$BIN" dev-token --sub alice --role admin --ttl 1h)"
 
 # About 20 s on a 2-core machine at 50 examples per operation (the run prints
 # its seed; SCHEMATHESIS_SEED=… replays one).
-args=(--checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}")
+# The incident switches are left out: fuzzed with this admin token they would
+# make the service read-only, block the fuzzer's own account or revoke its
+# token halfway through, and the rest of the run would test only that.
+# crates/server/tests/api/incident.rs covers them.
+args=(--checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" --exclude-path-regex '^/admin/incident')
 if [ -n "${SCHEMATHESIS_SEED:-}" ]; then args+=(--seed "$SCHEMATHESIS_SEED"); fi
 
 echo "== schemathesis $BASE/openapi.json"

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod erasure;
 pub mod http;
+pub mod incident;
 pub mod limits;
 pub mod memory_budget;
 pub mod origin;

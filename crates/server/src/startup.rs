@@ -94,6 +94,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         p.memory_budget_bytes,
     );
     let limits = Limits::new(rate_limiter(&config).await?, &config.limits);
+    let incident = crate::incident::IncidentControls::start(metadata.clone())
+        .await
+        .context("IMAGE_SERVICE_METADATA_URL: cannot read the incident controls")?;
     Ok(AppState(Arc::new(App {
         limits,
         audit: AuditLog::new(metadata.clone()),
@@ -103,6 +106,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         auth: Arc::new(auth),
         signer: Signer::new(&signing_key),
         processor,
+        incident,
         config,
     })))
 }

@@ -9,6 +9,7 @@ use crate::audit::AuditLog;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::erasure::ErasureTags;
+use crate::incident::IncidentControls;
 use crate::limits::Limits;
 use crate::processing::Processor;
 use crate::signing::Signer;
@@ -24,6 +25,8 @@ pub struct App {
     /// Names erased users in the audit trail without their ids.
     pub erasure: ErasureTags,
     pub limits: Limits,
+    /// Incident controls in force (read-only, uploads off, blocks, revocations).
+    pub incident: Arc<IncidentControls>,
 }
 
 #[derive(Clone)]

@@ -95,6 +95,7 @@ mod tests {
             user: UserId::new("alice").unwrap(),
             role: Role::User,
             access: crate::auth::grants::Access::ALL,
+            issued_at: None,
         }
     }
 

@@ -37,6 +37,9 @@ pub(crate) struct Claims {
     pub sub: String,
     /// Checked by jsonwebtoken (with leeway); kept here for the verified-token cache.
     pub exp: f64,
+    /// When the token was issued; revocations (`crate::incident`) compare it.
+    #[serde(default)]
+    pub iat: Option<f64>,
     #[serde(default)]
     pub aud: Option<Audience>,
     /// Cognito access tokens name the app client here and carry no `aud`.
@@ -81,7 +84,12 @@ impl Claims {
         let role = policy.roles.role(&self.others);
         let access = Access::from_claims(policy.scopes, &self.others);
         let user = UserId::new(self.sub).ok_or(AuthError::Invalid("empty sub"))?;
-        Ok(Principal { user, role, access })
+        Ok(Principal {
+            user,
+            role,
+            access,
+            issued_at: self.iat.map(|iat| iat as i64),
+        })
     }
 
     /// `aud` decides when present; `client_id` stands in only when there is

@@ -59,6 +59,8 @@ pub struct Principal {
     pub user: UserId,
     pub role: Role,
     pub access: Access,
+    /// The token's `iat` (Unix seconds), if it has one.
+    pub issued_at: Option<i64>,
 }
 
 impl Principal {

@@ -5,6 +5,7 @@
 mod audit;
 mod check_config;
 mod gc;
+mod incident;
 mod migrate_storage;
 
 use std::path::PathBuf;
@@ -60,6 +61,12 @@ pub enum Command {
     /// Check the configuration, fetch the identity provider's discovery
     /// document and signing keys, report what was found, and exit.
     CheckConfig,
+    /// Incident controls: read-only mode, uploads, account blocks, token
+    /// revocation, and their status (docs/incident-response.md).
+    Incident {
+        #[command(subcommand)]
+        command: incident::IncidentCommand,
+    },
     /// Audit trail tools.
     Audit {
         #[command(subcommand)]
@@ -139,6 +146,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig => check_config::run(&config).await,
         Command::Audit { command } => audit::run(&config, command).await,
+        Command::Incident { command } => incident::run(&config, command).await,
         Command::RotateKey => {
             let store = blobs::open_encrypted(
                 &config.blob_url,

@@ -30,6 +30,15 @@ pub enum ApiError {
     TokenExpired,
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
+    /// Issued before a revocation (`image-service incident revoke-tokens`).
+    #[error("token revoked")]
+    TokenRevoked,
+    /// The account is blocked (`image-service incident block`).
+    #[error("account blocked")]
+    AccountBlocked,
+    /// Read-only mode or uploads off (`image-service incident`).
+    #[error("maintenance: {0}")]
+    Maintenance(&'static str),
     #[error("not authorized")]
     NotAuthorized,
     /// The token lacks the scope named (`IMAGE_SERVICE_AUTH_SCOPES=1`).
@@ -82,6 +91,9 @@ impl ApiError {
             MissingToken => ErrorCode::MissingToken,
             TokenExpired => ErrorCode::TokenExpired,
             InvalidToken(_) => ErrorCode::InvalidToken,
+            TokenRevoked => ErrorCode::TokenRevoked,
+            AccountBlocked => ErrorCode::AccountBlocked,
+            Maintenance(_) => ErrorCode::Maintenance,
             NotAuthorized => ErrorCode::NotAuthorized,
             InsufficientScope(_) => ErrorCode::InsufficientScope,
             InvalidSignature => ErrorCode::InvalidSignature,
@@ -115,6 +127,9 @@ impl ApiError {
             MissingToken => "A bearer token is required".into(),
             TokenExpired => "The token has expired".into(),
             InvalidToken(_) => "The token is invalid".into(),
+            TokenRevoked => "The token has been revoked; sign in again".into(),
+            AccountBlocked => "This account is blocked".into(),
+            Maintenance(what) => format!("{what}; retry later"),
             NotAuthorized => "You may not access this resource".into(),
             InsufficientScope(scope) => format!("The token lacks the scope {scope}"),
             InvalidSignature => "The link is invalid or has expired".into(),
@@ -225,7 +240,7 @@ impl IntoResponse for ApiError {
             ApiError::MissingToken => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::TokenExpired | ApiError::InvalidToken(_) => {
+            ApiError::TokenExpired | ApiError::InvalidToken(_) | ApiError::TokenRevoked => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
@@ -241,6 +256,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            ApiError::Maintenance(_) => {
+                // Incidents last minutes, not seconds: do not invite a retry storm.
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
             }
             ApiError::Overloaded | ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

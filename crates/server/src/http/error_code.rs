@@ -14,7 +14,9 @@ pub enum ErrorCode {
     MissingToken,
     TokenExpired,
     InvalidToken,
+    TokenRevoked,
     NotAuthorized,
+    AccountBlocked,
     InsufficientScope,
     InvalidSignature,
     NotFound,
@@ -26,13 +28,14 @@ pub enum ErrorCode {
     RangeNotSatisfiable,
     RateLimited,
     Overloaded,
+    Maintenance,
     Unavailable,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in the order the OpenAPI document lists them.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::Validation,
         ErrorCode::UnsupportedFileType,
         ErrorCode::InvalidImage,
@@ -41,7 +44,9 @@ impl ErrorCode {
         ErrorCode::MissingToken,
         ErrorCode::TokenExpired,
         ErrorCode::InvalidToken,
+        ErrorCode::TokenRevoked,
         ErrorCode::NotAuthorized,
+        ErrorCode::AccountBlocked,
         ErrorCode::InsufficientScope,
         ErrorCode::InvalidSignature,
         ErrorCode::NotFound,
@@ -53,6 +58,7 @@ impl ErrorCode {
         ErrorCode::RangeNotSatisfiable,
         ErrorCode::RateLimited,
         ErrorCode::Overloaded,
+        ErrorCode::Maintenance,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
@@ -100,6 +106,16 @@ impl ErrorCode {
                 StatusCode::UNAUTHORIZED,
                 "AuthenticationError",
                 "INVALID_TOKEN",
+            ),
+            TokenRevoked => (
+                StatusCode::UNAUTHORIZED,
+                "AuthenticationError",
+                "TOKEN_REVOKED",
+            ),
+            AccountBlocked => (
+                StatusCode::FORBIDDEN,
+                "AuthorizationError",
+                "ACCOUNT_BLOCKED",
             ),
             NotAuthorized => (
                 StatusCode::FORBIDDEN,
@@ -152,6 +168,11 @@ impl ErrorCode {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "OverloadedError",
                 "OVERLOADED",
+            ),
+            Maintenance => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "MaintenanceError",
+                "MAINTENANCE",
             ),
             Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -14,12 +14,12 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post, put};
 
 use crate::request_context as context;
 use crate::state::AppState;
 use middleware::cors::CorsPolicy;
-use routes::{albums, audit, fallback, files, health, images, openapi, users};
+use routes::{albums, audit, fallback, files, health, images, incident, openapi, users};
 
 pub fn router(state: AppState) -> Router {
     let cors = CorsPolicy::new(&state.config.cors_origins);
@@ -49,6 +49,14 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{user_id}", delete(users::erase::erase_user))
         .route("/users/{user_id}/export", get(users::export::export_user))
         .route("/audit", get(audit::list_audit))
+        .route("/admin/incident", get(incident::get_status))
+        .route("/admin/incident/read-only", put(incident::set_read_only))
+        .route("/admin/incident/uploads", put(incident::set_uploads))
+        .route(
+            "/admin/incident/blocks/{sub}",
+            put(incident::block).delete(incident::unblock),
+        )
+        .route("/admin/incident/revocations", post(incident::revoke))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))

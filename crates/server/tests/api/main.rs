@@ -18,6 +18,7 @@ mod files;
 mod headers;
 mod identity_provider;
 mod images;
+mod incident;
 mod internal_faults;
 mod limits;
 mod memory_budget;

@@ -45,6 +45,7 @@ impl FromRequestParts<AppState> for Caller {
         match authenticate(parts, state).await {
             Ok(principal) => {
                 context::record(|f| f.user_id = Some(principal.user.to_string()));
+                check_incident_controls(&principal, parts, state)?;
                 check_scope(&principal, parts, state)?;
                 if let Some(operation) = operation_of(&parts.method, parts.uri.path()) {
                     match state.limits.check_user(&principal.user, operation).await {
@@ -81,6 +82,41 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
     }
+}
+
+/// The incident controls (`crate::incident`) in force: a revoked token is
+/// 401, a blocked account 403, a write in read-only mode (or an upload with
+/// uploads off) 503. The admin incident routes stay open, so the switches can
+/// be lifted.
+fn check_incident_controls(
+    principal: &Principal,
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(), ApiError> {
+    let controls = state.incident.current();
+    if controls.is_empty() {
+        return Ok(());
+    }
+    let user = principal.user.as_str();
+    if controls.is_revoked(user, principal.issued_at) {
+        tracing::info!("token revoked by an incident control");
+        return Err(ApiError::TokenRevoked);
+    }
+    if controls.is_blocked(user) {
+        tracing::info!("account blocked by an incident control");
+        return Err(ApiError::AccountBlocked);
+    }
+    let path = parts.uri.path();
+    let write = !matches!(parts.method, Method::GET | Method::HEAD);
+    if write && !path.starts_with("/admin/") {
+        if controls.read_only.is_some() {
+            return Err(ApiError::Maintenance("The service is read-only for now"));
+        }
+        if controls.uploads_off.is_some() && parts.method == Method::POST && path == "/images" {
+            return Err(ApiError::Maintenance("Uploads are paused for now"));
+        }
+    }
+    Ok(())
 }
 
 /// With scopes enforced: reads (GET, HEAD) need the read scope, anything

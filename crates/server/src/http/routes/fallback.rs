@@ -8,7 +8,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Caller;
 use crate::state::AppState;
 
-const PROTECTED: [&str; 4] = ["/images", "/albums", "/users", "/audit"];
+const PROTECTED: [&str; 5] = ["/images", "/albums", "/users", "/audit", "/admin"];
 
 fn is_protected(path: &str) -> bool {
     PROTECTED.iter().any(|p| {

@@ -24,7 +24,7 @@ use crate::state::AppState;
         (status = 206, description = "The requested byte range", content_type = "image/webp", body = Vec<u8>,
             headers(("Content-Range" = String), ("ETag" = String), ("Cache-Control" = String), ("Content-Length" = u64))),
         (status = 304, description = "If-None-Match matched the ETag", headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 403, description = "INVALID_SIGNATURE: tampered or expired"),
+        (status = 403, description = "INVALID_SIGNATURE: tampered or expired; ACCOUNT_BLOCKED: the image's owner is blocked"),
         (status = 404, description = "NOT_FOUND: the image was deleted"),
         (status = 416, description = "RANGE_NOT_SATISFIABLE"),
     ))]
@@ -43,5 +43,9 @@ pub async fn signed_file(
         .get_image(grant.image)
         .await?
         .ok_or(ApiError::NotFound)?;
+    // A blocked account's links stop working with it.
+    if state.incident.current().is_blocked(image.user_id.as_str()) {
+        return Err(ApiError::AccountBlocked);
+    }
     send(&state, &image, grant.variant, &headers).await
 }

@@ -6,6 +6,7 @@ pub mod fallback;
 pub mod files;
 pub mod health;
 pub mod images;
+pub mod incident;
 pub mod list;
 pub mod openapi;
 pub mod users;

@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::http::dto::{ErrorBody, FieldDetail};
 
-use super::{albums, audit, files, health, images, users};
+use super::{albums, audit, files, health, images, incident, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,12 @@ use super::{albums, audit, files, health, images, users};
         users::erase::erase_user,
         users::export::export_user,
         audit::list_audit,
+        incident::get_status,
+        incident::set_read_only,
+        incident::set_uploads,
+        incident::block,
+        incident::unblock,
+        incident::revoke,
         health::healthz,
         health::readyz,
         openapi_json,
