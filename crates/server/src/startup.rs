@@ -104,11 +104,20 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         metadata,
         blobs,
         auth: Arc::new(auth),
-        signer: Signer::new(&signing_key),
+        signer: Signer::new(&signing_key, &previous_signing_keys(&config)?),
         processor,
         incident,
         config,
     })))
+}
+
+/// `IMAGE_SERVICE_URL_SIGNING_PREVIOUS_KEYS`, decoded (checked by the config already).
+fn previous_signing_keys(config: &Config) -> anyhow::Result<Vec<Vec<u8>>> {
+    config
+        .url_signing_previous_keys
+        .iter()
+        .map(|key| secrets::decode_key(key.expose()))
+        .collect()
 }
 
 /// Creates the data directory `0700`, or sets an existing one to `0700`:

@@ -99,6 +99,9 @@ pub struct Config {
     /// Master keys rotated away from, still accepted for reading.
     pub encryption_previous_keys: Vec<Secret>,
     pub url_signing_key: Option<Secret>,
+    /// URL-signing keys rotated away from: links and cursors they signed
+    /// still verify (until they expire); nothing new is signed with them.
+    pub url_signing_previous_keys: Vec<Secret>,
     pub url_ttl: Duration,
     pub limits: LimitsConfig,
     pub processing: ProcessingConfig,
@@ -135,6 +138,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "encryption_key",
     "encryption_previous_keys",
     "url_signing_key",
+    "url_signing_previous_keys",
     "url_ttl_secs",
     "limit_uploads_per_min",
     "limit_reads_per_sec",

@@ -63,8 +63,9 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         tls_cert,
         tls_key,
         encryption_key: key_secret(src, "encryption_key")?,
-        encryption_previous_keys: previous_keys(src)?,
+        encryption_previous_keys: previous_keys(src, "encryption_previous_keys")?,
         url_signing_key: key_secret(src, "url_signing_key")?,
+        url_signing_previous_keys: previous_keys(src, "url_signing_previous_keys")?,
         url_ttl: Duration::from_secs(positive(src, "url_ttl_secs", 3600)?),
         limits: LimitsConfig {
             uploads_per_min: num(src, "limit_uploads_per_min", 10)?,
@@ -227,9 +228,8 @@ fn key_secret(src: &Source, key: &str) -> Result<Option<Secret>, ConfigError> {
 }
 
 /// A comma list of base64 32-byte keys (a secret: `_FILE` works too).
-fn previous_keys(src: &Source) -> Result<Vec<Secret>, ConfigError> {
+fn previous_keys(src: &Source, key: &str) -> Result<Vec<Secret>, ConfigError> {
     use base64::Engine as _;
-    let key = "encryption_previous_keys";
     let Some(value) = src.secret(key)? else {
         return Ok(Vec::new());
     };

@@ -16,6 +16,7 @@ pub const SECRET_KEYS: &[&str] = &[
     "encryption_key",
     "encryption_previous_keys",
     "url_signing_key",
+    "url_signing_previous_keys",
     "metadata_url",
     "redis_url",
 ];

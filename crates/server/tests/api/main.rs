@@ -32,4 +32,5 @@ mod s3_faults;
 mod support;
 mod tls;
 mod token_claims;
+mod url_key_rotation;
 mod users;
