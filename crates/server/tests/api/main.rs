@@ -26,6 +26,7 @@ mod migrate;
 mod overload;
 mod pagination;
 mod pipeline;
+mod playbook;
 mod provider_outage;
 mod replicas;
 mod s3_faults;
