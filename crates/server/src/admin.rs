@@ -90,6 +90,18 @@ fn describe() {
         "auth_jwks_stale",
         "1 while the last key refresh failed and cached keys are served"
     );
+    describe_gauge!(
+        "incident_control_active",
+        "1 while an incident control is in force on this replica, by control (read_only, uploads_paused)"
+    );
+    describe_gauge!(
+        "incident_blocked_accounts",
+        "Accounts blocked by an incident control"
+    );
+    describe_gauge!(
+        "incident_revocations",
+        "Token revocations in force (everyone's, or one user's)"
+    );
     for stage in ["discovery", "jwks"] {
         metrics::counter!("auth_jwks_fetch_failures_total", "stage" => stage).absolute(0);
     }
@@ -98,6 +110,19 @@ fn describe() {
         metrics::counter!("uploads_processed_total", "outcome" => outcome).absolute(0);
     }
     metrics::counter!("audit_events_dropped_total").absolute(0);
+}
+
+/// The incident controls this replica obeys, read at scrape time.
+fn report_incident_controls(state: &AppState) {
+    let controls = state.incident.current();
+    let flag = |on: bool| if on { 1.0 } else { 0.0 };
+    metrics::gauge!("incident_control_active", "control" => "read_only")
+        .set(flag(controls.read_only.is_some()));
+    metrics::gauge!("incident_control_active", "control" => "uploads_paused")
+        .set(flag(controls.uploads_off.is_some()));
+    metrics::gauge!("incident_blocked_accounts").set(controls.blocked.len() as f64);
+    let revocations = controls.revoked_users.len() + usize::from(controls.revoked_all.is_some());
+    metrics::gauge!("incident_revocations").set(revocations as f64);
 }
 
 pub async fn spawn(state: &AppState) -> anyhow::Result<JoinHandle<()>> {
@@ -116,6 +141,7 @@ pub async fn spawn(state: &AppState) -> anyhow::Result<JoinHandle<()>> {
             async move {
                 metrics::gauge!("processing_queue_depth").set(state.processor.depth() as f64);
                 state.auth.report_metrics();
+                report_incident_controls(&state);
                 handle.render()
             }
         }),

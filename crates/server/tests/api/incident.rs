@@ -160,6 +160,15 @@ async fn uploads_paused_from_the_command_line_refuse_only_uploads() {
     assert_eq!(json["uploads"]["switch"]["by"], "cli:oncall");
     let root = app.token_as("root", "admin");
     assert_eq!(app.get_json("/admin/incident", &root).await, json);
+    let paused = app
+        .metric("incident_control_active{control=\"uploads_paused\"}")
+        .await;
+    assert_eq!(paused, Some(1.0));
+    assert_eq!(
+        app.metric("incident_control_active{control=\"read_only\"}")
+            .await,
+        Some(0.0)
+    );
 
     incident(&app, &["uploads", "on"]);
     within_5s("uploads back", async || {
