@@ -4,6 +4,7 @@
 #
 #   bench/api-load.sh                 # both parts: hot routes, then list scaling
 #   PARTS=hot DUR=10 bench/api-load.sh
+#   PARTS=incident DUR=10 bench/api-load.sh   # reads with incident controls in force, A/B
 #
 # Knobs (environment): DUR (s per run, 20), WARM (s, 3), CONNS (64), THREADS (2),
 # USERS (64), PER_USER (25), SCALE ("1000 1000000"), PARTS ("hot scale"),
@@ -121,6 +122,28 @@ if [[ " $PARTS " == *" hot "* ]]; then
   python3 "$HERE/tools.py" seed "$DATA/metadata.db" "$WORK/keys" "$USERS" "$PER_USER" "$WORK/targets.txt"
   measure get_id "$DATA" "$WORK/targets.txt" id "$CONNS" IMAGE_SERVICE_LOG=info
   measure list "$DATA" "$WORK/targets.txt" list "$CONNS" IMAGE_SERVICE_LOG=info
+fi
+
+# Incident controls in force (docs/benchmarks.md, Incident controls): the
+# same reads with no control, then with a block of another user, a revocation
+# for another user and uploads paused, alternated to even out drift. The
+# controls are read from a per-replica copy, never from the store per request.
+if [[ " $PARTS " == *" incident "* ]]; then
+  DATA=$WORK/data-incident
+  fresh_db "$DATA"
+  python3 "$HERE/tools.py" seed "$DATA/metadata.db" "$WORK/keys" "$USERS" "$PER_USER" "$WORK/targets.txt"
+  # The same data with controls in force: a block and a revocation of
+  # other users, uploads paused.
+  CONTROLLED=$WORK/data-incident-controlled
+  cp -a "$DATA" "$CONTROLLED"
+  incident() { IMAGE_SERVICE_DATA_DIR="$CONTROLLED" "$BIN" incident "$@" >/dev/null; }
+  incident block bench-someone-else --reason bench
+  incident revoke-tokens --before 2000-01-01T00:00:00Z --sub bench-another --reason bench
+  incident uploads off --reason bench
+  for round in 1 2; do
+    measure "get_id_no_controls_$round" "$DATA" "$WORK/targets.txt" id "$CONNS" IMAGE_SERVICE_LOG=info
+    measure "get_id_controls_$round" "$CONTROLLED" "$WORK/targets.txt" id "$CONNS" IMAGE_SERVICE_LOG=info
+  done
 fi
 
 if [[ " $PARTS " == *" scale "* ]]; then
