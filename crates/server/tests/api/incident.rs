@@ -250,6 +250,14 @@ async fn tokens_issued_before_a_revocation_are_refused() {
         "Bearer error=\"invalid_token\""
     );
     assert_error(response, 401, "TOKEN_REVOKED").await;
+    // Who still tries with a revoked token is in the audit trail.
+    within_5s("the refusal is audited", async || {
+        let audit = app
+            .get_json("/audit?action=auth.failed&actor=carol", &root)
+            .await;
+        !audit["items"].as_array().unwrap().is_empty()
+    })
+    .await;
     assert_eq!(status_of(app.get("/images", &old_dave)).await, 200);
     let fresh_carol = issued("carol", Some(now + 5));
     assert_eq!(status_of(app.get("/images", &fresh_carol)).await, 200);

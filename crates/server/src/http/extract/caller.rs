@@ -45,7 +45,10 @@ impl FromRequestParts<AppState> for Caller {
         match authenticate(parts, state).await {
             Ok(principal) => {
                 context::record(|f| f.user_id = Some(principal.user.to_string()));
-                check_incident_controls(&principal, parts, state)?;
+                if let Err(refusal) = check_incident_controls(&principal, parts, state) {
+                    audit_refusal(state, &principal, parts, &refusal).await;
+                    return Err(refusal);
+                }
                 check_scope(&principal, parts, state)?;
                 if let Some(operation) = operation_of(&parts.method, parts.uri.path()) {
                     match state.limits.check_user(&principal.user, operation).await {
@@ -117,6 +120,20 @@ fn check_incident_controls(
         }
     }
     Ok(())
+}
+
+/// Revoked tokens and blocked accounts leave a trace in the audit trail, so
+/// an operator sees who still tries after the switch.
+async fn audit_refusal(state: &AppState, principal: &Principal, parts: &Parts, refusal: &ApiError) {
+    let action = match refusal {
+        ApiError::TokenRevoked => domain::AuditAction::AuthFailed,
+        ApiError::AccountBlocked => domain::AuditAction::AccessDenied,
+        _ => return,
+    };
+    state
+        .audit
+        .security_event(principal.user.as_str(), action, Some(route_name(parts)))
+        .await;
 }
 
 /// With scopes enforced: reads (GET, HEAD) need the read scope, anything
