@@ -140,7 +140,7 @@ if [[ " $PARTS " == *" incident "* ]]; then
   incident block bench-someone-else --reason bench
   incident revoke-tokens --before 2000-01-01T00:00:00Z --sub bench-another --reason bench
   incident uploads off --reason bench
-  for round in 1 2; do
+  for round in $(seq 1 "${ROUNDS:-3}"); do
     measure "get_id_no_controls_$round" "$DATA" "$WORK/targets.txt" id "$CONNS" IMAGE_SERVICE_LOG=info
     measure "get_id_controls_$round" "$CONTROLLED" "$WORK/targets.txt" id "$CONNS" IMAGE_SERVICE_LOG=info
   done

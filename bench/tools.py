@@ -64,14 +64,15 @@ def load_key(directory: str):
 
 
 def token(key, sub: str, ttl: int = 4 * 3600) -> str:
-    """An RS256 ID token shaped like Cognito's (~900 bytes), as the Node bench mints."""
+    """An RS256 access token shaped like Cognito's (~850 bytes): the client in
+    `client_id`, no `aud`. (ID tokens are refused by the service.)"""
     now = int(time.time())
     header = {"alg": "RS256", "typ": "JWT", "kid": KID}
     claims = {
-        "sub": sub, "aud": AUDIENCE, "email_verified": True, "token_use": "id",
-        "auth_time": now, "cognito:username": sub, "email": f"{sub}@example.com",
-        "iat": now, "exp": now + ttl, "event_id": str(uuid.uuid4()),
-        "origin_jti": str(uuid.uuid4()), "jti": str(uuid.uuid4()), "iss": ISSUER,
+        "sub": sub, "iss": ISSUER, "version": 2, "client_id": AUDIENCE,
+        "origin_jti": str(uuid.uuid4()), "event_id": str(uuid.uuid4()), "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin openid profile email", "auth_time": now,
+        "iat": now, "exp": now + ttl, "jti": str(uuid.uuid4()), "username": sub,
     }
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
     signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())

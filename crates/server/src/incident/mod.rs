@@ -53,9 +53,11 @@ impl IncidentControls {
         Ok(controls)
     }
 
-    /// The controls in force, as last loaded.
-    pub fn current(&self) -> Arc<Controls> {
-        self.current.load_full()
+    /// The controls in force, as last loaded. A guard, not an `Arc`: every
+    /// request reads this, and a reference count bumped by every request on
+    /// every core would be one contended cache line.
+    pub fn current(&self) -> arc_swap::Guard<Arc<Controls>> {
+        self.current.load()
     }
 
     /// Reloads now; on a store failure the last copy stays in force.
