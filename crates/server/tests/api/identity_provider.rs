@@ -4,12 +4,13 @@
 //! role claims as the provider sends them, readiness and `check-config`.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::provider_outage::closed_port;
 use crate::support::identity_provider::{API, ClientSpec, IdentityProvider, OTHER_API};
+use crate::support::poll::eventually;
 use crate::support::{TestApp, assert_error, spawn_with};
 
 async fn service_for(provider: &IdentityProvider, extra: &[(&str, &str)]) -> TestApp {
@@ -51,23 +52,6 @@ async fn full_round_trip(app: &TestApp, token: &str, what: &str) {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204, "{what}: delete");
-}
-
-/// Polls `GET /images` with `token` until it answers `status`, for up to
-/// `limit`; returns how long that took.
-async fn until_status(app: &TestApp, token: &str, status: u16, limit: Duration) -> Duration {
-    let start = Instant::now();
-    loop {
-        let got = app.get("/images", token).send().await.unwrap().status();
-        if got == status {
-            return start.elapsed();
-        }
-        assert!(
-            start.elapsed() < limit,
-            "still {got}, not {status}, after {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 #[tokio::test]
@@ -234,7 +218,12 @@ async fn rotated_keys_are_picked_up_and_withdrawn_keys_stop_within_the_refresh_p
         .unwrap()
         .retain(|key| key["kty"] != "RSA");
     provider.restart_with_keys(Some(keys));
-    let took = until_status(&app, &rotated, 401, Duration::from_secs(45)).await;
+    let took = eventually(
+        "the withdrawn key's token is refused",
+        Duration::from_secs(45),
+        async || app.get("/images", &rotated).send().await.unwrap().status() == 401,
+    )
+    .await;
     assert!(took <= Duration::from_secs(35), "took {took:?}");
     assert_eq!(
         app.get("/images", &ec_token).send().await.unwrap().status(),
@@ -263,21 +252,11 @@ async fn not_ready_until_the_provider_answers_then_tokens_work() {
         return;
     };
     assert_eq!(provider.issuer, issuer);
-    let start = Instant::now();
-    loop {
-        let status = app
-            .client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status();
-        if status == 200 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(40), "still {status}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    eventually("/readyz answers 200", Duration::from_secs(40), async || {
+        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+        ready.status() == 200
+    })
+    .await;
     let token = provider.client_credentials("batch", API).await;
     assert_eq!(
         app.get("/images", &token).send().await.unwrap().status(),

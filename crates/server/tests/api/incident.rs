@@ -4,11 +4,12 @@
 //! obeyed by a second replica on PostgreSQL within 5 s.
 
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::support::backends::{PgSchema, as_settings, fresh_user};
+use crate::support::poll::eventually;
 use crate::support::{TestApp, assert_error, spawn_app, spawn_with};
 
 /// `image-service incident ARGS` on the app's data dir (its SQLite store).
@@ -34,17 +35,8 @@ fn put_json(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Req
     app.client.put(app.url(path)).bearer_auth(token).json(&body)
 }
 
-/// Polls until `check` passes, for at most 5 s (the replicas' promise).
-async fn within_5s(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if check().await {
-            return start.elapsed();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("not within 5 s: {what}");
-}
+/// Within the 5 s every replica is promised to obey a switch.
+const OBEYED_WITHIN: Duration = Duration::from_secs(5);
 
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {
     request.send().await.unwrap().status().as_u16()
@@ -133,7 +125,7 @@ async fn uploads_paused_from_the_command_line_refuse_only_uploads() {
     let alice = app.token("alice");
     let output = incident(&app, &["uploads", "off", "--reason", "hostile uploads"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("uploads: OFF"));
-    within_5s("uploads refused", async || {
+    eventually("uploads refused", OBEYED_WITHIN, async || {
         let upload = app.upload_request(
             &alice,
             crate::support::images::jpeg(8, 8),
@@ -171,7 +163,7 @@ async fn uploads_paused_from_the_command_line_refuse_only_uploads() {
     );
 
     incident(&app, &["uploads", "on"]);
-    within_5s("uploads back", async || {
+    eventually("uploads back", OBEYED_WITHIN, async || {
         let upload = app.upload_request(
             &alice,
             crate::support::images::jpeg(8, 8),
@@ -191,7 +183,7 @@ async fn a_blocked_account_is_refused_everywhere_until_unblocked() {
     let link = app.url(image["urls"]["display"].as_str().unwrap());
 
     incident(&app, &["block", "bob", "--reason", "stolen account"]);
-    within_5s("bob blocked", async || {
+    eventually("bob blocked", OBEYED_WITHIN, async || {
         status_of(app.get("/images", &bob)).await == 403
     })
     .await;
@@ -212,7 +204,7 @@ async fn a_blocked_account_is_refused_everywhere_until_unblocked() {
     assert!(text.contains("blocked: bob (by cli:oncall"), "{text}");
 
     incident(&app, &["unblock", "bob"]);
-    within_5s("bob back", async || {
+    eventually("bob back", OBEYED_WITHIN, async || {
         status_of(app.get("/images", &bob)).await == 200
     })
     .await;
@@ -251,7 +243,7 @@ async fn tokens_issued_before_a_revocation_are_refused() {
     );
     assert_error(response, 401, "TOKEN_REVOKED").await;
     // Who still tries with a revoked token is in the audit trail.
-    within_5s("the refusal is audited", async || {
+    eventually("the refusal is audited", OBEYED_WITHIN, async || {
         let audit = app
             .get_json("/audit?action=auth.failed&actor=carol", &root)
             .await;
@@ -276,7 +268,7 @@ async fn tokens_issued_before_a_revocation_are_refused() {
             "signing key leaked",
         ],
     );
-    within_5s("dave revoked", async || {
+    eventually("dave revoked", OBEYED_WITHIN, async || {
         status_of(app.get("/images", &old_dave)).await == 401
     })
     .await;
@@ -315,9 +307,11 @@ async fn a_switch_set_through_one_replica_is_obeyed_by_the_other_within_5s() {
         json!({ "enabled": true, "reason": "db failover" }),
     );
     assert_eq!(status_of(on).await, 200);
-    let took = within_5s("the other replica is read-only", async || {
-        status_of(two.post_json("/albums", &token, json!({ "title": "b" }))).await == 503
-    })
+    let took = eventually(
+        "the other replica is read-only",
+        OBEYED_WITHIN,
+        async || status_of(two.post_json("/albums", &token, json!({ "title": "b" }))).await == 503,
+    )
     .await;
     eprintln!("replica two obeyed after {took:?}");
     // And survives a restart of that replica.
@@ -336,7 +330,7 @@ async fn a_switch_set_through_one_replica_is_obeyed_by_the_other_within_5s() {
         json!({ "enabled": false, "reason": "done" }),
     );
     assert_eq!(status_of(off).await, 200);
-    within_5s("replica one writable again", async || {
+    eventually("replica one writable again", OBEYED_WITHIN, async || {
         status_of(one.post_json("/albums", &token, json!({ "title": "d" }))).await == 201
     })
     .await;

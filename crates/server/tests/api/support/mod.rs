@@ -6,6 +6,7 @@ pub mod control;
 pub mod identity_provider;
 pub mod images;
 pub mod outage;
+pub mod poll;
 pub mod tokens;
 
 pub use app::{TestApp, assert_error, spawn_app, spawn_with, spawn_with_umask};
