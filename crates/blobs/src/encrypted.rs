@@ -19,6 +19,9 @@ use crate::raw::RawBlobStore;
 /// live when the key store *is* the blob store: `keys/{user}/{master-key-id}.key`.
 pub(crate) const KEYS_PREFIX: &str = "keys/";
 const KEYS_DIR: &str = "keys";
+/// Beside a user's data keys while their erasure runs (`forget_user` until
+/// `user_forgotten`): every replica sees it before its next write.
+const ERASING: &str = "erasing";
 const DEFAULT_CACHE_CAPACITY: usize = 4096;
 const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
 /// `forget_user` repeats list + delete until nothing is left (see `rotate`).
@@ -179,6 +182,9 @@ impl EncryptedBlobStore {
         if let Some(dek) = self.cache.get(segment) {
             return Ok(dek);
         }
+        if self.erasing(segment).await? {
+            return Err(StoreError::UserErasing);
+        }
         let dek = match self.load_dek(segment).await? {
             Some(dek) => dek,
             None => self.create_dek(segment).await?,
@@ -186,6 +192,29 @@ impl EncryptedBlobStore {
         let dek = Arc::new(dek);
         self.cache.insert(segment, Arc::clone(&dek));
         Ok(dek)
+    }
+
+    /// The tombstone's name in the key store.
+    fn erasing_key(&self, segment: &str) -> StoreResult<BlobKey> {
+        BlobKey::parse(&format!("{}{segment}/{ERASING}", self.key_prefix))
+            .ok_or_else(|| StoreError::Internal(format!("invalid user segment {segment:?}")))
+    }
+
+    async fn erasing(&self, segment: &str) -> StoreResult<bool> {
+        Ok(self.keys.get(&self.erasing_key(segment)?).await?.is_some())
+    }
+
+    /// Whether a blob just sealed with `dek` stays readable: the user is not
+    /// being erased and `dek` is still their stored data key. The cached key
+    /// may be one another replica's erasure has destroyed since.
+    async fn still_current(&self, segment: &str, dek: &DataKey) -> StoreResult<Written> {
+        if self.erasing(segment).await? {
+            return Ok(Written::Erasing);
+        }
+        match self.load_dek(segment).await? {
+            Some(stored) if stored.id() == dek.id() => Ok(Written::Readable),
+            _ => Ok(Written::KeyDestroyed),
+        }
     }
 
     async fn create_dek(&self, segment: &str) -> StoreResult<DataKey> {
@@ -294,10 +323,35 @@ impl BlobStore for EncryptedBlobStore {
 
     #[tracing::instrument(skip_all, fields(key = %key))]
     async fn put(&self, key: &BlobKey, bytes: Bytes) -> StoreResult<()> {
-        let dek = self.dek_for_write(user_segment(key)?).await?;
-        let sealed = envelope::seal_blob(&dek, key.as_str(), &bytes)
-            .map_err(|e| crypto_failure(key.as_str(), e))?;
-        self.inner.put(key, Bytes::from(sealed)).await
+        let segment = user_segment(key)?;
+        // Twice at most: a key found destroyed is dropped from the cache, and
+        // the second round loads (or creates) the user's new one.
+        for _ in 0..2 {
+            let dek = self.dek_for_write(segment).await?;
+            let sealed = envelope::seal_blob(&dek, key.as_str(), &bytes)
+                .map_err(|e| crypto_failure(key.as_str(), e))?;
+            self.inner.put(key, Bytes::from(sealed)).await?;
+            // Checked after the write, so an erasure that starts meanwhile is
+            // seen too: then the blob goes (its key is gone or about to be).
+            match self.still_current(segment, &dek).await? {
+                Written::Readable => return Ok(()),
+                Written::Erasing => {
+                    self.inner.delete(key).await?;
+                    return Err(StoreError::UserErasing);
+                }
+                Written::KeyDestroyed => {
+                    self.inner.delete(key).await?;
+                    self.cache.remove(segment);
+                    tracing::info!(
+                        user_segment = segment,
+                        "cached data key was destroyed; reloading"
+                    );
+                }
+            }
+        }
+        Err(StoreError::Internal(format!(
+            "data key of user {segment} changed during two writes in a row"
+        )))
     }
 
     #[tracing::instrument(skip_all, fields(key = %key))]
@@ -332,6 +386,10 @@ impl BlobStore for EncryptedBlobStore {
     async fn forget_user(&self, user: &UserId) -> StoreResult<()> {
         let segment = user.storage_segment();
         let _guard = self.key_lock.lock().await;
+        // First, so every replica's next write for the user is refused.
+        self.keys
+            .put(&self.erasing_key(&segment)?, Bytes::from_static(b"1"))
+            .await?;
         self.cache.remove(&segment);
         // Both places (key store, and the blob store's legacy `keys/`), repeated
         // until empty so a concurrent `rotate` or move cannot resurrect the key.
@@ -354,4 +412,16 @@ impl BlobStore for EncryptedBlobStore {
             "data key of user {segment} kept reappearing"
         )))
     }
+
+    async fn user_forgotten(&self, user: &UserId) -> StoreResult<()> {
+        let segment = user.storage_segment();
+        self.keys.delete(&self.erasing_key(&segment)?).await
+    }
+}
+
+/// What a write found once its blob was stored.
+enum Written {
+    Readable,
+    Erasing,
+    KeyDestroyed,
 }

@@ -70,6 +70,10 @@ impl FromStr for AlbumId {
     }
 }
 
+/// The longest storage segment kept readable: file names stop at 255 bytes,
+/// and the stores add their own suffixes (temporary files, key names).
+pub const MAX_SEGMENT_BYTES: usize = 200;
+
 /// A user id: the `sub` claim of a verified token, never empty.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -90,6 +94,10 @@ impl UserId {
     ///
     /// `[A-Za-z0-9_-]` stay as they are; every other byte becomes `.XX` (hex),
     /// so no encoded id is `.`/`..`, contains `/`, or collides with another.
+    /// An encoding longer than [`MAX_SEGMENT_BYTES`] (a `sub` of 100 × "é"
+    /// is 600) would not fit a file name, so it becomes `.h` and the SHA-256
+    /// of the id in hex: `h` never follows `.` in the escaped form, so the two
+    /// forms cannot collide either.
     pub fn storage_segment(&self) -> String {
         let mut out = String::with_capacity(self.0.len());
         for byte in self.0.bytes() {
@@ -98,6 +106,14 @@ impl UserId {
             } else {
                 out.push_str(&format!(".{byte:02X}"));
             }
+        }
+        if out.len() > MAX_SEGMENT_BYTES {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(self.0.as_bytes());
+            out = digest.iter().fold(String::from(".h"), |mut hex, b| {
+                hex.push_str(&format!("{b:02x}"));
+                hex
+            });
         }
         out
     }
@@ -123,6 +139,23 @@ mod tests {
         assert_ne!(
             UserId::new(".2E").unwrap().storage_segment(),
             UserId::new(".").unwrap().storage_segment()
+        );
+    }
+
+    #[test]
+    fn long_ids_get_a_short_segment() {
+        for sub in ["é".repeat(100), "x".repeat(1000), "📷".repeat(250)] {
+            let seg = UserId::new(sub.clone()).unwrap().storage_segment();
+            assert!(seg.len() <= MAX_SEGMENT_BYTES, "{} bytes", seg.len());
+            assert!(seg.starts_with(".h") && !seg.contains('/'), "{seg}");
+            let other = UserId::new(format!("{sub}!")).unwrap().storage_segment();
+            assert_ne!(seg, other);
+        }
+        // Up to the limit the readable form stays (existing data keeps its keys).
+        let at_limit = "a".repeat(MAX_SEGMENT_BYTES);
+        assert_eq!(
+            UserId::new(at_limit.clone()).unwrap().storage_segment(),
+            at_limit
         );
     }
 

@@ -25,6 +25,10 @@ pub enum StoreError {
     /// A referenced row (an album) does not exist.
     #[error("referenced row missing: {0}")]
     MissingReference(&'static str),
+    /// The user's erasure is under way (or was interrupted and not yet re-run):
+    /// nothing new is stored for them until it finishes.
+    #[error("the user is being erased")]
+    UserErasing,
     /// The backend is unreachable, throttling or timing out: worth a retry later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -133,7 +137,16 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Crypto-shredding: destroys whatever makes `user`'s blobs readable (their
     /// data key), so copies elsewhere become unreadable. Stores without
     /// per-user keys have nothing to destroy.
+    ///
+    /// From then until `user_forgotten`, every replica refuses writes for the
+    /// user (`StoreError::UserErasing`), so nothing is sealed with the
+    /// destroyed key while the erasure deletes the rest.
     async fn forget_user(&self, _user: &UserId) -> StoreResult<()> {
+        Ok(())
+    }
+    /// The erasure `forget_user` began has deleted everything: the user may
+    /// store again (under a new data key).
+    async fn user_forgotten(&self, _user: &UserId) -> StoreResult<()> {
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod memory_budget;
 pub mod origin;
 pub mod processing;
+pub mod readiness;
 pub mod request_context;
 pub mod secrets;
 pub mod serve;

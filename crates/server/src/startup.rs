@@ -107,6 +107,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         signer: Signer::new(&signing_key, &previous_signing_keys(&config)?),
         processor,
         incident,
+        readiness: Default::default(),
         config,
     })))
 }

@@ -27,6 +27,8 @@ pub struct App {
     pub limits: Limits,
     /// Incident controls in force (read-only, uploads off, blocks, revocations).
     pub incident: Arc<IncidentControls>,
+    /// The last probe of the stores, shared by `/readyz` calls.
+    pub readiness: crate::readiness::ReadinessCache,
 }
 
 #[derive(Clone)]

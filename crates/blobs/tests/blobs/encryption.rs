@@ -111,6 +111,7 @@ async fn forgotten_users_stay_unreadable_even_from_backups() {
     let backup = raw.get(&key).await.unwrap().unwrap();
 
     store.forget_user(&user).await.unwrap();
+    store.user_forgotten(&user).await.unwrap();
     assert!(
         raw.list(&format!("keys/{}/", user.storage_segment()))
             .await
@@ -122,6 +123,41 @@ async fn forgotten_users_stay_unreadable_even_from_backups() {
     raw.put(&key, backup).await.unwrap();
     assert!(is_internal(store.get(&key).await));
     assert!(is_internal(store_over(&raw, 1, &[]).get(&key).await));
+}
+
+/// Two replicas over one store: one erases a user whose data key the other
+/// holds in its cache. The other's next write must not be sealed with the
+/// destroyed key (it would be unreadable for good).
+#[tokio::test]
+async fn an_erasure_on_one_replica_reaches_the_others_next_write() {
+    let raw = Arc::new(MemoryBlobStore::new());
+    let (one, two) = (store_over(&raw, 1, &[]), store_over(&raw, 1, &[]));
+    let user = fresh_user();
+    let first = key_for(&user, Variant::Display);
+    two.put(&first, Bytes::from_static(b"cached key"))
+        .await
+        .unwrap();
+
+    one.forget_user(&user).await.unwrap();
+    let during = key_for(&user, Variant::Display);
+    assert!(matches!(
+        two.put(&during, Bytes::from_static(b"during")).await,
+        Err(StoreError::UserErasing)
+    ));
+    assert!(
+        raw.get(&during).await.unwrap().is_none(),
+        "nothing left behind"
+    );
+    one.user_forgotten(&user).await.unwrap();
+
+    let after = key_for(&user, Variant::Display);
+    two.put(&after, Bytes::from_static(b"after")).await.unwrap();
+    for replica in [&one, &two] {
+        assert_eq!(
+            replica.get(&after).await.unwrap().unwrap(),
+            Bytes::from_static(b"after")
+        );
+    }
 }
 
 #[tokio::test]

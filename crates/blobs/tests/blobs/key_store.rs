@@ -131,8 +131,10 @@ async fn a_copy_of_the_blob_dir_taken_before_erasure_stays_sealed() {
         Bytes::from_static(b"bob")
     );
     // Nothing named after alice is left in the live blob or key dir once her
-    // blobs are deleted too (as the erasure does after forgetting her).
+    // blobs are deleted too (as the erasure does after forgetting her) and
+    // the erasure has finished.
     live.delete(&a).await.unwrap();
+    live.user_forgotten(&alice).await.unwrap();
     for dir in [&blob_dir, &key_dir] {
         let left = mentions(&paths_under(dir), &alice);
         assert!(left.is_empty(), "{}: {left:?}", dir.display());
@@ -202,6 +204,7 @@ async fn legacy_keys_are_moved_to_the_key_store_and_still_open_old_blobs() {
     // Forgetting a user whose key was never moved deletes it where it is.
     assert!(legacy_dir(&carol).is_dir());
     fresh.forget_user(&carol).await.unwrap();
+    fresh.user_forgotten(&carol).await.unwrap();
     assert!(!legacy_dir(&carol).exists() && !new_dir(&carol).exists());
     let fresh = separate(&blob_dir, &key_dir, keyring(1, &[]));
     assert!(fresh.get(&blobs[2]).await.is_err());
@@ -235,6 +238,7 @@ async fn forgetting_deletes_keys_in_both_places() {
         Bytes::from_static(b"x")
     );
     store.forget_user(&user).await.unwrap();
+    store.user_forgotten(&user).await.unwrap();
     assert!(
         mentions(&paths_under(dir.path()), &user)
             .iter()

@@ -159,8 +159,18 @@ async fn forget_user(store: &dyn BlobStore, shredding: Shredding) {
         Shredding::Yes => assert!(matches!(store.get(&a).await, Err(StoreError::Internal(_)))),
         Shredding::No => assert!(store.get(&a).await.unwrap().is_some()),
     }
-    // A forgotten user may come back (a new account with the same `sub`).
+    // While the erasure runs nothing new is stored for the user: a blob
+    // sealed now would be sealed with the destroyed key.
     let again = key_for(&alice, Variant::Thumbnail);
+    if shredding == Shredding::Yes {
+        assert!(matches!(
+            store.put(&again, Bytes::from_static(b"too early")).await,
+            Err(StoreError::UserErasing)
+        ));
+        assert!(store.get(&again).await.unwrap().is_none(), "nothing stored");
+    }
+    store.user_forgotten(&alice).await.unwrap();
+    // A forgotten user may come back (a new account with the same `sub`).
     store
         .put(&again, Bytes::from_static(b"new alice"))
         .await

@@ -54,6 +54,9 @@ pub enum ApiError {
     RequestTimeout,
     #[error("version conflict")]
     VersionConflict { current: i64 },
+    /// The account's erasure is under way (`DELETE /users/{id}`).
+    #[error("account being erased")]
+    AccountErasing,
     #[error("file too large")]
     FileTooLarge(u64),
     #[error("unsupported media type")]
@@ -101,6 +104,7 @@ impl ApiError {
             MethodNotAllowed => ErrorCode::MethodNotAllowed,
             RequestTimeout => ErrorCode::RequestTimeout,
             VersionConflict { .. } => ErrorCode::VersionConflict,
+            AccountErasing => ErrorCode::AccountErasing,
             FileTooLarge(_) => ErrorCode::FileTooLarge,
             UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
@@ -137,6 +141,9 @@ impl ApiError {
             MethodNotAllowed => "Method not allowed".into(),
             RequestTimeout => "The request body arrived too slowly".into(),
             VersionConflict { .. } => "The resource was changed by someone else".into(),
+            AccountErasing => {
+                "This account is being erased; nothing new is stored until that finishes".into()
+            }
             FileTooLarge(max) => format!("The file exceeds {max} bytes"),
             UnsupportedMediaType(expected) => format!("Expected {expected}"),
             RangeNotSatisfiable { .. } => "The requested range is not satisfiable".into(),
@@ -156,6 +163,7 @@ impl From<StoreError> for ApiError {
             StoreError::MissingReference(field) => {
                 ApiError::field(field, "does not refer to an album you own")
             }
+            StoreError::UserErasing => ApiError::AccountErasing,
             StoreError::Unavailable(why) => ApiError::Unavailable(why),
             StoreError::Internal(why) => ApiError::Internal(why),
         }

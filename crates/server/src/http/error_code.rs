@@ -23,6 +23,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     RequestTimeout,
     VersionConflict,
+    AccountErasing,
     FileTooLarge,
     UnsupportedMediaType,
     RangeNotSatisfiable,
@@ -35,7 +36,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order the OpenAPI document lists them.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::Validation,
         ErrorCode::UnsupportedFileType,
         ErrorCode::InvalidImage,
@@ -53,6 +54,7 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::RequestTimeout,
         ErrorCode::VersionConflict,
+        ErrorCode::AccountErasing,
         ErrorCode::FileTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::RangeNotSatisfiable,
@@ -144,6 +146,7 @@ impl ErrorCode {
                 "REQUEST_TIMEOUT",
             ),
             VersionConflict => (StatusCode::CONFLICT, "ConflictError", "VERSION_CONFLICT"),
+            AccountErasing => (StatusCode::CONFLICT, "ConflictError", "ACCOUNT_ERASING"),
             FileTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "FileTooLargeError",

@@ -200,3 +200,33 @@ async fn replicas_share_data_keys_and_agree_on_concurrent_patches_and_cursors() 
     expected.sort_unstable_by(|x, y| y.cmp(x));
     assert_eq!(seen, expected);
 }
+
+/// An erasure on one replica reaches the other before its next upload for the
+/// user: the other replica held the user's data key in its cache, and an
+/// upload sealed with that destroyed key would be unreadable (500) for good.
+#[tokio::test]
+async fn an_erasure_on_one_replica_reaches_the_others_next_upload() {
+    let Some(s3) = backends::s3() else { return };
+    let schema = PgSchema::create("replica_erase");
+    let (one, two) = two_replicas(s3, &schema).await;
+    let user = fresh_user("erased");
+    let token = one.token(&user);
+    // Two caches the user's data key.
+    two.upload_ok(&token, &[("title", "before")]).await;
+
+    let erased = one
+        .delete(&format!("/users/{user}"), &token)
+        .send()
+        .await
+        .unwrap();
+    json_of(erased, 200).await;
+
+    let after = two.upload_ok(&token, &[("title", "after")]).await;
+    let id = after["id"].as_str().unwrap();
+    for replica in [&one, &two] {
+        let bytes = file_bytes(replica, id, "display", &token).await;
+        assert!(bytes.starts_with(b"RIFF"));
+    }
+    let listed = json_of(one.get("/images", &token).send().await.unwrap(), 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+}

@@ -1,5 +1,5 @@
-//! `/healthz` (the process is alive) and `/readyz` (its stores answer and it
-//! holds keys to verify tokens with).
+//! `/healthz` (the process is alive) and `/readyz` (its stores answer, probed
+//! at most once a second by `readiness`, and it holds keys to verify tokens with).
 
 use axum::Json;
 use axum::extract::State;
@@ -25,9 +25,15 @@ pub async fn healthz() -> Json<Value> {
     (status = 503, description = "UNAVAILABLE: a backing store is down, or no signing key has been fetched from the identity provider"),
 ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let (metadata, blobs) = tokio::join!(state.metadata.ping(), state.blobs.ping());
-    metadata.map_err(|e| ApiError::Unavailable(format!("metadata: {e}")))?;
-    blobs.map_err(|e| ApiError::Unavailable(format!("blobs: {e}")))?;
+    state
+        .readiness
+        .check(|| async {
+            let (metadata, blobs) = tokio::join!(state.metadata.ping(), state.blobs.ping());
+            metadata.map_err(|e| format!("metadata: {e}"))?;
+            blobs.map_err(|e| format!("blobs: {e}"))
+        })
+        .await
+        .map_err(ApiError::Unavailable)?;
     state
         .auth
         .readiness()

@@ -46,6 +46,7 @@ impl utoipa::ToSchema for UploadFormDoc {
     responses(
         (status = 201, body = ImageDto, description = "Stored: both variants and the metadata are durable", headers(("Location" = String, description = "/images/{id}"))),
         (status = 400, description = "VALIDATION_ERROR, UNSUPPORTED_FILE_TYPE, INVALID_IMAGE or IMAGE_TOO_LARGE"),
+        (status = 409, description = "ACCOUNT_ERASING: the user's erasure is under way"),
         (status = 413, description = "FILE_TOO_LARGE"),
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE: not multipart/form-data"),
     ),

@@ -1,7 +1,10 @@
 //! `DELETE /users/{userId}`: erases every image, variant, album and metadata
 //! row of the user. The user's data key is destroyed first (crypto-shredding),
 //! so blob copies in backups or replicas are unreadable at once; then rows and
-//! blobs go. Idempotent: after a crash half-way a re-run finishes the job.
+//! blobs go. From the start until every blob is gone, every replica refuses
+//! uploads for the user (`409 ACCOUNT_ERASING`), so none is sealed with the
+//! destroyed key. Idempotent: after a crash half-way a re-run finishes the job
+//! (and lifts the refusal).
 //!
 //! Then the audit trail is redacted (`MetadataStore::redact_audit_of`): the
 //! user's id leaves every event they acted in or that targeted them, and the
@@ -94,6 +97,8 @@ pub async fn erase_user(
             state.blobs.delete(&key).await?;
         }
     }
+    // Everything is gone: the user may store again, under a new data key.
+    state.blobs.user_forgotten(&user).await?;
     // Security events of this user still queued must land before the redaction.
     state.audit.flush().await;
     let redacted_events = state.metadata.redact_audit_of(&user).await?;
