@@ -1,12 +1,19 @@
 //! The admin listener (`IMAGE_SERVICE_ADMIN_LISTEN`): `/metrics` in the
-//! Prometheus text format, kept off the public API port.
+//! Prometheus text format, kept off the public API port, behind
+//! `IMAGE_SERVICE_ADMIN_TOKEN` when set; `/healthz` is always open.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
+use http::StatusCode;
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use ring::hmac;
 use tokio::task::JoinHandle;
 
 use crate::state::AppState;
@@ -131,7 +138,10 @@ pub async fn spawn(state: &AppState) -> anyhow::Result<JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("IMAGE_SERVICE_ADMIN_LISTEN: cannot listen on {addr}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "admin listening");
+    let token = (state.config.admin_token.as_ref())
+        .map(|t| AdminToken::new(t.expose()))
+        .transpose()?;
+    tracing::info!(addr = %listener.local_addr()?, token = token.is_some(), "admin listening");
     let state = state.clone();
     let app = Router::new().route(
         "/metrics",
@@ -146,9 +156,58 @@ pub async fn spawn(state: &AppState) -> anyhow::Result<JoinHandle<()>> {
             }
         }),
     );
+    let app = match token {
+        Some(token) => app.layer(middleware::from_fn_with_state(
+            Arc::new(token),
+            require_token,
+        )),
+        None => app,
+    };
+    // Added after the layer, so it stays open: liveness probes carry no token.
+    let app = app.route(
+        "/healthz",
+        get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+    );
     Ok(tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app).await {
             tracing::error!(error = %err, "admin listener stopped");
         }
     }))
+}
+
+/// The admin bearer token, kept as an HMAC under a per-process random key so
+/// that checking a presented token is ring's constant-time tag comparison.
+struct AdminToken {
+    key: hmac::Key,
+    tag: hmac::Tag,
+}
+
+impl AdminToken {
+    fn new(token: &str) -> anyhow::Result<Self> {
+        let key = hmac::Key::generate(hmac::HMAC_SHA256, &ring::rand::SystemRandom::new())
+            .map_err(|_| anyhow::anyhow!("no system randomness for the admin token check"))?;
+        let tag = hmac::sign(&key, token.as_bytes());
+        Ok(Self { key, tag })
+    }
+
+    fn matches(&self, presented: &str) -> bool {
+        hmac::verify(&self.key, presented.as_bytes(), self.tag.as_ref()).is_ok()
+    }
+}
+
+async fn require_token(
+    State(token): State<Arc<AdminToken>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = crate::auth::parse_bearer(request.headers().get(AUTHORIZATION)).ok();
+    if presented.is_some_and(|p| token.matches(p)) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        [(WWW_AUTHENTICATE, r#"Bearer realm="admin""#)],
+        "unauthorized\n",
+    )
+        .into_response()
 }

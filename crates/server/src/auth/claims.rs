@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::AuthError;
 use super::grants::{Access, RoleRules, ScopeRules};
 use super::role::Principal;
+use super::verify::ANY_AUDIENCE;
 
 /// `aud` may be one string or an array of them (RFC 7519 4.1.3).
 #[derive(Debug, Deserialize)]
@@ -63,7 +64,7 @@ pub(crate) struct Claims {
 /// What the configuration says a token must be and what it grants.
 pub(crate) struct Policy<'a> {
     pub issuer: &'a str,
-    /// Accepted audiences; empty accepts any.
+    /// Accepted audiences; `[ANY_AUDIENCE]` accepts any, empty none.
     pub audiences: &'a [String],
     pub roles: &'a RoleRules,
     pub scopes: Option<&'a ScopeRules>,
@@ -96,7 +97,7 @@ impl Claims {
     /// no `aud` (Cognito access tokens), so a token the same client got for
     /// another API, or its ID token, cannot pass through `client_id`.
     fn check_audience(&self, audiences: &[String]) -> Result<(), AuthError> {
-        if audiences.is_empty() {
+        if audiences == [ANY_AUDIENCE] {
             return Ok(());
         }
         let accepted = match (&self.aud, &self.client_id) {
@@ -108,6 +109,20 @@ impl Claims {
             Ok(())
         } else {
             Err(AuthError::Invalid("audience"))
+        }
+    }
+
+    /// A stolen long-lived token stays useful for long, so lifetimes are
+    /// capped: `exp - iat`, and `exp - now` (within `leeway`) for every token,
+    /// which covers tokens without `iat` and those whose `iat` is in the future.
+    pub(crate) fn check_lifetime(&self, now: u64, max: u64, leeway: u64) -> Result<(), AuthError> {
+        let max = max as f64;
+        let too_long = self.iat.is_some_and(|iat| self.exp - iat > max)
+            || self.exp - now as f64 > max + leeway as f64;
+        if too_long {
+            Err(AuthError::Invalid("lifetime too long"))
+        } else {
+            Ok(())
         }
     }
 
@@ -154,4 +169,31 @@ pub(crate) fn check_header_type(typ: Option<&str>, require_at_jwt: bool) -> Resu
     } else {
         Err(AuthError::Invalid("token type"))
     }
+}
+
+/// RFC 7515 4.1.11: a `crit` header lists extensions the recipient must
+/// understand. We implement none, so any `crit` is refused, as is one that
+/// is empty or not an array (malformed). Reads only the protected header,
+/// which the caller has already size-checked with the whole token.
+pub(crate) fn check_critical_header(token: &str) -> Result<(), AuthError> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    struct Protected {
+        // Called whenever the key is there, so `"crit": null` counts too.
+        #[serde(default, deserialize_with = "present")]
+        crit: bool,
+    }
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| true)
+    }
+    let header = token.split('.').next().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| AuthError::Invalid("malformed header"))?;
+    let protected: Protected =
+        serde_json::from_slice(&bytes).map_err(|_| AuthError::Invalid("malformed header"))?;
+    if protected.crit {
+        return Err(AuthError::Invalid("critical header extension"));
+    }
+    Ok(())
 }

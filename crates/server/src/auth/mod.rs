@@ -25,7 +25,10 @@ pub use discovery::check_transport;
 pub use grants::{Access, DEFAULT_ROLE_CLAIMS, RoleRules, ScopeRules};
 pub use remote::{MIN_REFRESH, ProviderReport, probe};
 pub use role::{Principal, Role, UnknownRole};
-pub use verify::{AuthSettings, Authenticator, LEEWAY_SECS, MAX_TOKEN_BYTES};
+pub use verify::{
+    ANY_AUDIENCE, AuthSettings, Authenticator, DEFAULT_MAX_TOKEN_LIFETIME, LEEWAY_SECS,
+    MAX_TOKEN_BYTES,
+};
 
 /// The `kid (alg)` of each usable key in a JWKS file, for `check-config`.
 pub fn keys_in_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {

@@ -10,7 +10,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 
 use super::cache::{DEFAULT_CAPACITY, TokenCache};
-use super::claims::{Claims, Policy, check_header_type};
+use super::claims::{Claims, Policy, check_critical_header, check_header_type};
 use super::dev::{DEV_ISSUER, DevKey};
 use super::grants::{RoleRules, ScopeRules};
 use super::jwks::{KeyEntry, KeySet};
@@ -21,13 +21,19 @@ use super::{AuthError, Principal};
 pub const MAX_TOKEN_BYTES: usize = 8192;
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: u64 = 60;
+/// `IMAGE_SERVICE_AUTH_AUDIENCE=*`: the operator accepts tokens issued to any
+/// client of the issuer. Never implied by an unset audience.
+pub const ANY_AUDIENCE: &str = "*";
+/// Default of `IMAGE_SERVICE_AUTH_MAX_TOKEN_LIFETIME_SECS`.
+pub const DEFAULT_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(86_400);
 
 /// What the authenticator needs from the configuration.
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
     /// Expected `iss`; `None` selects development authentication.
     pub issuer: Option<String>,
-    /// Accepted `aud` values (or `client_id`, for tokens without `aud`); empty skips the check.
+    /// Accepted `aud` values (or `client_id`, for tokens without `aud`);
+    /// `[ANY_AUDIENCE]` skips the check. Empty is refused with an issuer.
     pub audiences: Vec<String>,
     /// The JWKS URL; unset, it comes from the issuer's discovery document.
     pub jwks_url: Option<String>,
@@ -39,6 +45,8 @@ pub struct AuthSettings {
     pub jwks_max_stale: Duration,
     /// Accept only RFC 9068 access tokens (`typ: at+jwt`).
     pub require_at_jwt: bool,
+    /// The longest lifetime (`exp - iat`, or `exp - now` without `iat`) accepted.
+    pub max_token_lifetime: Duration,
     pub roles: RoleRules,
     /// `Some` enforces read and write scopes.
     pub scopes: Option<ScopeRules>,
@@ -56,6 +64,7 @@ impl Default for AuthSettings {
             jwks_refresh: Duration::from_secs(600),
             jwks_max_stale: Duration::from_secs(3600),
             require_at_jwt: false,
+            max_token_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
             roles: RoleRules::default(),
             scopes: None,
             data_dir: PathBuf::new(),
@@ -76,6 +85,7 @@ pub struct Authenticator {
     audiences: Vec<String>,
     dev_mode: bool,
     pub(super) require_at_jwt: bool,
+    max_lifetime_secs: u64,
     roles: RoleRules,
     scopes: Option<ScopeRules>,
     keys: Keys,
@@ -117,9 +127,19 @@ impl Authenticator {
                 "IMAGE_SERVICE_AUTH_ISSUER is empty; unset it for development authentication"
             );
         }
+        // The configuration refuses these already; settings built in code must not slip through.
         if settings.audiences.is_empty() {
+            anyhow::bail!(
+                "IMAGE_SERVICE_AUTH_AUDIENCE: not set; name this API's audience at the provider, or `*` to accept any client's tokens"
+            );
+        }
+        if settings.audiences.iter().any(|a| a == ANY_AUDIENCE) {
+            anyhow::ensure!(
+                settings.audiences.len() == 1,
+                "IMAGE_SERVICE_AUTH_AUDIENCE: `*` cannot be combined with other values"
+            );
             tracing::warn!(
-                "no IMAGE_SERVICE_AUTH_AUDIENCE set: tokens for any client of the issuer are accepted"
+                "IMAGE_SERVICE_AUTH_AUDIENCE=*: tokens the issuer gave to any of its clients are accepted, with their roles"
             );
         }
         let keys = match settings.jwks_file.clone() {
@@ -153,6 +173,7 @@ impl Authenticator {
             audiences: settings.audiences,
             dev_mode,
             require_at_jwt: settings.require_at_jwt,
+            max_lifetime_secs: settings.max_token_lifetime.as_secs(),
             roles: settings.roles,
             scopes: settings.scopes,
             keys,
@@ -216,6 +237,8 @@ impl Authenticator {
             return Err(AuthError::Invalid("algorithm not allowed"));
         }
         check_header_type(header.typ.as_deref(), self.require_at_jwt)?;
+        // jsonwebtoken's `Header` drops `crit`, so read it from the raw header.
+        check_critical_header(bearer_token)?;
         let kid = header
             .kid
             .as_deref()
@@ -237,6 +260,8 @@ impl Authenticator {
                 ErrorKind::MissingRequiredClaim(_) => AuthError::Invalid("missing claim"),
                 _ => AuthError::Invalid("malformed token"),
             })?;
+        data.claims
+            .check_lifetime(now, self.max_lifetime_secs, LEEWAY_SECS)?;
         let exp = data.claims.exp;
         let principal = data.claims.into_principal(&Policy {
             issuer: &self.issuer,

@@ -8,14 +8,30 @@ use crate::config::Config;
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     println!("configuration is valid");
+    match &config.admin_token {
+        Some(_) => println!(
+            "admin listener: {} (bearer token required)",
+            config.admin_listen
+        ),
+        None => println!(
+            "admin listener: {} (no authentication)",
+            config.admin_listen
+        ),
+    }
     let auth = &config.auth.settings;
+    println!(
+        "token lifetime: at most {} s",
+        auth.max_token_lifetime.as_secs()
+    );
     let Some(issuer) = &auth.issuer else {
         println!("authentication: development tokens (no IMAGE_SERVICE_AUTH_ISSUER)");
         return Ok(());
     };
     println!("authentication: issuer {issuer}");
-    if auth.audiences.is_empty() {
-        println!("audience: any (IMAGE_SERVICE_AUTH_AUDIENCE is not set)");
+    if auth.audiences == [crate::auth::ANY_AUDIENCE] {
+        println!(
+            "audience: any client of the issuer (IMAGE_SERVICE_AUTH_AUDIENCE=*): its tokens are accepted with their roles"
+        );
     } else {
         println!("audience: {}", auth.audiences.join(", "));
     }

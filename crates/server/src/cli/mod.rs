@@ -43,7 +43,7 @@ pub enum Command {
         /// user, moderator or admin.
         #[arg(long, default_value = "user")]
         role: String,
-        /// Lifetime, e.g. 30m, 1h, 7d.
+        /// Lifetime, e.g. 30m, 1h, 1d; at most IMAGE_SERVICE_AUTH_MAX_TOKEN_LIFETIME_SECS.
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
@@ -112,6 +112,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let role = parse_role(&role)?;
             let ttl = parse_duration(&ttl).context("--ttl")?;
+            // The service would refuse a longer-lived token anyway.
+            let max = config.auth.settings.max_token_lifetime;
+            anyhow::ensure!(
+                ttl <= max,
+                "--ttl: {} s is longer than IMAGE_SERVICE_AUTH_MAX_TOKEN_LIFETIME_SECS ({} s)",
+                ttl.as_secs(),
+                max.as_secs()
+            );
             let token = mint_dev_token(&config.data_dir, &sub, role, ttl)?;
             println!("{token}");
             Ok(())
@@ -205,9 +213,9 @@ pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
         .context("expected a number with an optional unit s, m, h or d")?;
     let secs = match unit {
         "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
         other => anyhow::bail!("unknown unit `{other}`; use s, m, h or d"),
     };
     anyhow::ensure!(secs > 0, "must be longer than 0");

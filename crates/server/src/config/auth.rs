@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::parse::{boolean, list, num};
+use super::parse::{boolean, list, num, positive};
 use super::{ConfigError, Source};
 use crate::auth::{
-    AuthSettings, DEFAULT_ROLE_CLAIMS, MIN_REFRESH, Role, RoleRules, ScopeRules, check_transport,
+    ANY_AUDIENCE, AuthSettings, DEFAULT_MAX_TOKEN_LIFETIME, DEFAULT_ROLE_CLAIMS, MIN_REFRESH, Role,
+    RoleRules, ScopeRules, check_transport,
 };
 
 #[derive(Clone, Debug)]
@@ -20,10 +21,14 @@ pub struct AuthConfig {
 }
 
 pub(super) fn parse(src: &Source, data_dir: &Path) -> Result<AuthConfig, ConfigError> {
-    let issuer = src
-        .get("auth_issuer")
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+    let issuer = src.get("auth_issuer").map(str::to_owned);
+    // Empty used to mean development authentication, silently: unset it instead.
+    if issuer.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        return Err(ConfigError::new(
+            "auth_issuer",
+            "is empty; unset it for development authentication",
+        ));
+    }
     let jwks_url = src.get("auth_jwks_url").map(str::to_owned);
     if let Some(url) = &jwks_url {
         check_transport(url).map_err(|why| ConfigError::new("auth_jwks_url", why))?;
@@ -73,21 +78,47 @@ pub(super) fn parse(src: &Source, data_dir: &Path) -> Result<AuthConfig, ConfigE
             "must be at least IMAGE_SERVICE_AUTH_JWKS_REFRESH_SECS",
         ));
     }
+    let audiences = audiences(src, issuer.is_some())?;
+    let max_token_lifetime = Duration::from_secs(positive(
+        src,
+        "auth_max_token_lifetime_secs",
+        DEFAULT_MAX_TOKEN_LIFETIME.as_secs(),
+    )?);
     Ok(AuthConfig {
         settings: AuthSettings {
             issuer,
-            audiences: list(src, "auth_audience")?,
+            audiences,
             jwks_url,
             jwks_file,
             jwks_refresh,
             jwks_max_stale,
             require_at_jwt: boolean(src, "auth_require_at_jwt")?,
+            max_token_lifetime,
             roles: roles(src)?,
             scopes: scopes(src)?,
             data_dir: data_dir.to_owned(),
         },
         allow_dev_auth: boolean(src, "allow_dev_auth")?,
     })
+}
+
+/// `IMAGE_SERVICE_AUTH_AUDIENCE`: required with an issuer, or every client of
+/// the issuer could call the API with its roles; `*` says that is intended.
+fn audiences(src: &Source, issuer: bool) -> Result<Vec<String>, ConfigError> {
+    let audiences = list(src, "auth_audience")?;
+    if audiences.iter().any(|a| a == ANY_AUDIENCE) && audiences.len() > 1 {
+        return Err(ConfigError::new(
+            "auth_audience",
+            "`*` accepts every audience and cannot be combined with other values",
+        ));
+    }
+    if issuer && audiences.is_empty() {
+        return Err(ConfigError::new(
+            "auth_audience",
+            "required with IMAGE_SERVICE_AUTH_ISSUER: this API's identifier at the provider (or `*` to accept tokens issued to any client of the issuer)",
+        ));
+    }
+    Ok(audiences)
 }
 
 fn secs(src: &Source, key: &str, default: u64) -> Result<Duration, ConfigError> {

@@ -1,6 +1,7 @@
 //! Typed configuration (docs/API.md, Configuration): every key parsed once at start-up; a
 //! bad value stops the service with one line naming the key.
 
+mod admin;
 mod auth;
 mod parse;
 mod source;
@@ -84,6 +85,8 @@ pub struct ProcessingConfig {
 pub struct Config {
     pub listen: SocketAddr,
     pub admin_listen: SocketAddr,
+    /// Bearer token every admin-listener route but `/healthz` requires.
+    pub admin_token: Option<Secret>,
     pub data_dir: PathBuf,
     pub metadata_url: String,
     pub blob_url: String,
@@ -114,6 +117,8 @@ pub struct Config {
 pub const KNOWN_KEYS: &[&str] = &[
     "listen",
     "admin_listen",
+    "admin_token",
+    "admin_allow_remote",
     "data_dir",
     "metadata_url",
     "blob_url",
@@ -126,6 +131,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "auth_jwks_refresh_secs",
     "auth_jwks_max_stale_secs",
     "auth_require_at_jwt",
+    "auth_max_token_lifetime_secs",
     "auth_role_claim",
     "auth_role_map",
     "auth_scopes",

@@ -45,6 +45,8 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         ));
     }
 
+    let admin = super::admin::parse(src)?;
+
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = num(src, "processing_workers", cpus)?;
     if workers == 0 {
@@ -53,7 +55,8 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
 
     Ok(Config {
         listen: addr(src, "listen", "127.0.0.1:8080")?,
-        admin_listen: addr(src, "admin_listen", "127.0.0.1:9090")?,
+        admin_listen: admin.listen,
+        admin_token: admin.token,
         metadata_url,
         blob_url,
         key_url,
@@ -102,9 +105,13 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
 }
 
 fn cors_origins(src: &Source) -> Result<Vec<String>, ConfigError> {
+    // The local web app's origin is a default for development authentication
+    // only (no issuer; an empty one is refused by the auth settings first).
+    let dev_auth = src.get("auth_issuer").is_none();
     let origins = match src.get("cors_origins") {
         Some(_) => list(src, "cors_origins")?,
-        None => vec!["http://localhost:3002".to_owned()],
+        None if dev_auth => vec!["http://localhost:3002".to_owned()],
+        None => Vec::new(),
     };
     for origin in &origins {
         if crate::origin::OriginPattern::parse(origin).is_none() {
@@ -151,7 +158,7 @@ fn check_scheme(key: &str, value: &str, schemes: &[&str]) -> Result<(), ConfigEr
     }
 }
 
-fn addr(src: &Source, key: &str, default: &str) -> Result<SocketAddr, ConfigError> {
+pub(super) fn addr(src: &Source, key: &str, default: &str) -> Result<SocketAddr, ConfigError> {
     src.get(key)
         .unwrap_or(default)
         .parse()

@@ -19,6 +19,7 @@ pub const SECRET_KEYS: &[&str] = &[
     "url_signing_previous_keys",
     "metadata_url",
     "redis_url",
+    "admin_token",
 ];
 
 /// Raw string values by key (`listen`, `auth_issuer`, …); environment wins.

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 const ISSUER: &str = "https://issuer.example.test";
 
-fn image_service(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Output {
+pub fn image_service(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_image-service"))
         .args(args)
         .env_clear()
@@ -15,13 +15,15 @@ fn image_service(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Output {
         .env("IMAGE_SERVICE_DATA_DIR", data)
         .env("IMAGE_SERVICE_LISTEN", "127.0.0.1:0")
         .env("IMAGE_SERVICE_ADMIN_LISTEN", "127.0.0.1:0")
+        // Required with an issuer; tests about it override it.
+        .env("IMAGE_SERVICE_AUTH_AUDIENCE", "image-service-api")
         .envs(env.iter().copied())
         .output()
         .expect("run image-service")
 }
 
 /// Fails, and stderr names `key` and not `not_key`.
-fn assert_blames(output: &Output, key: &str, not_key: &str) {
+pub fn assert_blames(output: &Output, key: &str, not_key: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "succeeded; stderr: {stderr}");
     assert!(stderr.contains(key), "does not name {key}: {stderr}");

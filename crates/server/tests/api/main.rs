@@ -32,6 +32,7 @@ mod provider_outage;
 mod readiness;
 mod replicas;
 mod s3_faults;
+mod safe_defaults;
 mod support;
 mod tls;
 mod token_claims;

@@ -56,6 +56,7 @@ fn check_config_fails_when_the_provider_cannot_be_reached() {
         .env_clear()
         .env("IMAGE_SERVICE_DATA_DIR", dir.path())
         .env("IMAGE_SERVICE_AUTH_ISSUER", &issuer)
+        .env("IMAGE_SERVICE_AUTH_AUDIENCE", "image-service-api")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

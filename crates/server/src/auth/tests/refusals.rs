@@ -105,18 +105,19 @@ async fn audience_or_client_id() {
 }
 
 #[tokio::test]
-async fn empty_audience_list_skips_the_check() {
+async fn only_an_explicit_star_skips_the_audience_check() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jwks.json");
     std::fs::write(&path, jwks(true, false).to_string()).unwrap();
-    let auth = Authenticator::new(AuthSettings {
+    let settings = |audiences: Vec<String>| AuthSettings {
         issuer: Some(ISSUER.into()),
-        jwks_file: Some(path),
+        audiences,
+        jwks_file: Some(path.clone()),
         data_dir: dir.path().into(),
         ..AuthSettings::default()
-    })
-    .await
-    .unwrap();
+    };
+    assert!(Authenticator::new(settings(Vec::new())).await.is_err());
+    let auth = Authenticator::new(settings(vec!["*".into()])).await.unwrap();
     let any = with("a", |c| drop(c.insert("aud".into(), json!("whatever"))));
     auth.verify(&rs256(&any)).await.unwrap();
 }
