@@ -80,11 +80,15 @@ impl Limits {
         }
     }
 
-    /// Whole-service and per-IP limits, for every limited request.
+    /// Per-IP, then whole-service limits, for every limited request. The
+    /// per-IP limit comes first so that a client already refused by its own
+    /// limit spends nothing of everyone's budget.
     pub async fn check_client(&self, ip: IpAddr) -> Result<Vec<Decision>, Refusal> {
+        let ip = self
+            .check("ip", &format!("ip:{}", client_key(ip)), &self.ip)
+            .await?;
         let global = self.check("global", "global", &self.global).await?;
-        let ip = self.check("ip", &format!("ip:{ip}"), &self.ip).await?;
-        Ok(vec![global, ip])
+        Ok(vec![ip, global])
     }
 
     /// The per-user limit of `operation`.
@@ -116,19 +120,44 @@ impl Limits {
 
 /// The client's address: the socket peer, or — only when the peer is a
 /// trusted proxy — the right-most `X-Forwarded-For` entry that is not itself
-/// a trusted proxy.
-pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+/// a trusted proxy. `forwarded_for` holds every header line in order: a
+/// proxy may append its own line rather than extend the client's, and the
+/// client writes whatever it likes into the first.
+pub fn client_ip<'a>(
+    peer: IpAddr,
+    forwarded_for: impl DoubleEndedIterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
-    let Some(header) = forwarded_for else {
-        return peer;
-    };
-    header
-        .rsplit(',')
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
+    let mut entries = forwarded_for.rev().flat_map(|line| line.rsplit(','));
+    for entry in &mut entries {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // Garbage where the nearest untrusted hop should be: nothing
+            // further left can be believed either.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
+/// What a client is counted by: its IPv4 address, or the /64 of its IPv6
+/// address (one subscriber usually holds a whole /64, so per-address keys
+/// would let it rotate through 2^64 of them).
+pub fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 #[cfg(test)]
@@ -139,10 +168,39 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let client: IpAddr = "203.0.113.9".parse().unwrap();
-        let spoofed = Some("1.2.3.4, 203.0.113.9");
-        assert_eq!(client_ip(client, Some("1.2.3.4"), &[proxy]), client);
-        assert_eq!(client_ip(proxy, spoofed, &[proxy]), client);
-        assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
-        assert_eq!(client_ip(proxy, Some("garbage"), &[proxy]), proxy);
+        let lines = |l: &'static [&'static str]| l.iter().copied();
+        assert_eq!(client_ip(client, lines(&["1.2.3.4"]), &[proxy]), client);
+        assert_eq!(
+            client_ip(proxy, lines(&["1.2.3.4, 203.0.113.9"]), &[proxy]),
+            client
+        );
+        assert_eq!(client_ip(proxy, lines(&[]), &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, lines(&["garbage"]), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn every_forwarded_for_line_counts_in_order() {
+        let (proxy, inner) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let client: IpAddr = "203.0.113.9".parse().unwrap();
+        // The client sent the first line; the proxy appended the second.
+        let lines = ["1.2.3.4", "203.0.113.9"];
+        assert_eq!(client_ip(proxy, lines.iter().copied(), &[proxy]), client);
+        let chained = ["1.2.3.4", "203.0.113.9, 10.0.0.2"];
+        assert_eq!(
+            client_ip(proxy, chained.iter().copied(), &[proxy, inner]),
+            client
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(other));
+        assert_eq!(client_key(a), "2001:db8:1:2::/64");
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.1");
     }
 }

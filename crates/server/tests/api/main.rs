@@ -7,6 +7,7 @@ mod audit;
 mod audit_verify;
 mod auth;
 mod body_reading;
+mod client_ip;
 mod config_errors;
 mod crash;
 mod encryption;

@@ -117,7 +117,9 @@ async fn only_an_explicit_star_skips_the_audience_check() {
         ..AuthSettings::default()
     };
     assert!(Authenticator::new(settings(Vec::new())).await.is_err());
-    let auth = Authenticator::new(settings(vec!["*".into()])).await.unwrap();
+    let auth = Authenticator::new(settings(vec!["*".into()]))
+        .await
+        .unwrap();
     let any = with("a", |c| drop(c.insert("aud".into(), json!("whatever"))));
     auth.verify(&rs256(&any)).await.unwrap();
 }

@@ -28,11 +28,14 @@ pub async fn limit_clients(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    let forwarded = request
+    // Every line, in order: `get` would read only the first, which the client wrote.
+    let forwarded: Vec<&str> = request
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer, forwarded, &state.limits.trusted_proxies);
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("garbage"))
+        .collect();
+    let ip = client_ip(peer, forwarded.into_iter(), &state.limits.trusted_proxies);
     match state.limits.check_client(ip).await {
         Ok(decisions) => {
             decisions.into_iter().for_each(context::note_limit);
