@@ -1,8 +1,9 @@
 //! Rate limits (docs/API.md, Limits) as the server applies them: which quota an
 //! operation falls under, and the keys it is counted by.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::UserId;
@@ -46,6 +47,33 @@ pub struct Limits {
     global: Quota,
     ip: Quota,
     pub trusted_proxies: Vec<IpAddr>,
+    uploads_in_flight: Arc<InFlight>,
+}
+
+/// Uploads in flight per user on this replica. The upload rate limit only
+/// meters request starts; this bounds what slow bodies can hold at once.
+struct InFlight {
+    max: usize,
+    by_user: Mutex<HashMap<UserId, usize>>,
+}
+
+/// One user's upload slot, given back when dropped (on every path: success,
+/// error, or the client going away mid-body).
+pub struct UploadSlot {
+    pool: Arc<InFlight>,
+    user: UserId,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut by_user = self.pool.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = by_user.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                by_user.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Limits {
@@ -60,7 +88,37 @@ impl Limits {
                 .with_burst(config.global_burst.max(config.global_per_sec)),
             ip: Quota::new(config.ip_per_5min, Duration::from_secs(300)),
             trusted_proxies: config.trusted_proxies.clone(),
+            uploads_in_flight: Arc::new(InFlight {
+                max: config.uploads_in_flight_per_user,
+                by_user: Mutex::default(),
+            }),
         }
+    }
+
+    /// A slot for one more upload of `user`, or the refusal when they already
+    /// have the most allowed in flight (retry after a second or so).
+    pub fn upload_slot(&self, user: &UserId) -> Result<UploadSlot, Refusal> {
+        let pool = &self.uploads_in_flight;
+        let mut by_user = pool.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        let count = by_user.entry(user.clone()).or_default();
+        if *count >= pool.max {
+            let limit = u32::try_from(pool.max).unwrap_or(u32::MAX);
+            return Err(Refusal {
+                kind: "user.uploads_in_flight",
+                decision: Decision {
+                    allowed: false,
+                    limit,
+                    remaining: 0,
+                    reset_after: Duration::from_secs(1),
+                    retry_after: Some(Duration::from_secs(1)),
+                },
+            });
+        }
+        *count += 1;
+        Ok(UploadSlot {
+            pool: Arc::clone(pool),
+            user: user.clone(),
+        })
     }
 
     async fn check(

@@ -64,6 +64,8 @@ pub struct LimitsConfig {
     pub ip_per_5min: u32,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Uploads one user may have in flight on this replica at once.
+    pub uploads_in_flight_per_user: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +113,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// The longest pause allowed while a client sends a request body (408 past it).
     pub body_timeout: Duration,
+    /// Least average rate of a request body, in bytes per second (0 = off).
+    pub min_body_rate: u64,
 }
 
 /// Every key a setting reads; anything else set with the prefix is refused.
@@ -166,6 +170,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "memory_budget_mib",
     "request_timeout_secs",
     "body_timeout_secs",
+    "min_body_rate_bytes_per_sec",
+    "uploads_in_flight_per_user",
     "log",
 ];
 

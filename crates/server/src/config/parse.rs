@@ -78,6 +78,8 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
             global_per_sec: num(src, "limit_global_per_sec", 1000)?,
             global_burst: num(src, "limit_global_burst", 5000)?,
             ip_per_5min: num(src, "limit_ip_per_5min", 2000)?,
+            // A person uploading a batch from a browser sends a few at a time.
+            uploads_in_flight_per_user: positive(src, "uploads_in_flight_per_user", 4)?,
             trusted_proxies: list(src, "trusted_proxies")?
                 .iter()
                 .map(|s| IpAddr::from_str(s))
@@ -98,8 +100,12 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
             queue: num(src, "processing_queue", workers * 16)?,
             memory_budget_bytes: positive::<u64>(src, "memory_budget_mib", 512)? * 1024 * 1024,
         },
-        request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 60)?),
+        // 10 MiB in two minutes needs ~90 KB/s: a slow phone uplink, not a trickle.
+        request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 120)?),
         body_timeout: Duration::from_secs(positive(src, "body_timeout_secs", 30)?),
+        // 10 MiB at 16 KiB/s is 10 minutes; a phone on a bad network still
+        // does better, a byte-a-second trickle does not.
+        min_body_rate: num(src, "min_body_rate_bytes_per_sec", 16 * 1024)?,
         data_dir,
     })
 }

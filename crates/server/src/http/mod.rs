@@ -66,7 +66,11 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state.clone())
         .layer(from_fn_with_state(
-            state.config.body_timeout,
+            middleware::body_timeout::BodyPace {
+                idle: state.config.body_timeout,
+                total: state.config.request_timeout,
+                min_bytes_per_sec: state.config.min_body_rate,
+            },
             middleware::body_timeout::body_timeout,
         ))
         .layer(from_fn_with_state(state, middleware::limits::limit_clients))

@@ -34,6 +34,7 @@ mod readiness;
 mod replicas;
 mod s3_faults;
 mod safe_defaults;
+mod slow_clients;
 mod support;
 mod tls;
 mod token_claims;

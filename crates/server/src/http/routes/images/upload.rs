@@ -18,6 +18,7 @@ use crate::http::dto::ImageDto;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Caller;
 use crate::http::extract::upload_form::{FORM_OVERHEAD, multipart_boundary, read_form};
+use crate::http::middleware::limits::refuse;
 use crate::http::routes::albums::owned_album;
 use crate::request_context as context;
 use crate::state::AppState;
@@ -48,7 +49,9 @@ impl utoipa::ToSchema for UploadFormDoc {
         (status = 400, description = "VALIDATION_ERROR, UNSUPPORTED_FILE_TYPE, INVALID_IMAGE or IMAGE_TOO_LARGE"),
         (status = 409, description = "ACCOUNT_ERASING: the user's erasure is under way"),
         (status = 413, description = "FILE_TOO_LARGE"),
+        (status = 408, description = "REQUEST_TIMEOUT: the body paused too long, arrived too slowly, or was not complete within the request timeout"),
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE: not multipart/form-data"),
+        (status = 429, description = "RATE_LIMITED: the upload rate, or the uploads one user may have in flight"),
     ),
     security(("bearer" = [])))]
 pub async fn upload_image(
@@ -58,6 +61,11 @@ pub async fn upload_image(
 ) -> ApiResult<impl IntoResponse> {
     let max = state.config.processing.max_upload_bytes;
     let boundary = multipart_boundary(request.headers())?;
+    // Held until the response: slow bodies cannot pile up for one user.
+    let _slot = match state.limits.upload_slot(caller.user()) {
+        Ok(slot) => slot,
+        Err(refusal) => return Err(refuse(&state, caller.user().as_str(), refusal).await),
+    };
     if content_length(request.headers()).is_some_and(|len| len > max + FORM_OVERHEAD) {
         return Err(ApiError::FileTooLarge(max));
     }
