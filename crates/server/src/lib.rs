@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod erasure;
 pub mod http;
 pub mod incident;

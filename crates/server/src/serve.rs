@@ -1,38 +1,45 @@
 //! The accept loop: HTTP/1.1 and HTTP/2 over hyper, plain or behind TLS, with
-//! header-read and handshake timeouts against slow clients, the peer address
-//! for per-IP limits, and graceful shutdown that lets in-flight requests
+//! header-read and handshake timeouts against slow clients, HTTP/2 pings,
+//! connection caps and an idle timeout (`connections`), the peer address for
+//! per-IP limits, and graceful shutdown that lets in-flight requests
 //! (uploads) finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::conn::auto::{Builder, UpgradeableConnection};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
+use crate::connections::{Admitted, Connections};
 use crate::tls::Tls;
 
 /// How long a client may take to send a request's headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long in-flight requests get to finish after SIGTERM.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often an HTTP/2 peer is pinged, and how long its answer may take.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
 
 /// Serves `router` on `listener` until `shutdown` completes; with `tls`, only
-/// HTTPS is spoken.
+/// HTTPS is spoken. Connections are counted and shed by `connections`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<Tls>,
+    connections: Arc<Connections>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -41,10 +48,17 @@ pub async fn serve(
         // A client that shuts its sending side mid-body still hears why its
         // request failed (400) instead of seeing the connection dropped.
         .half_close(true);
-    builder.http2().timer(TokioTimer::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        // Pings find peers that vanished without closing; idle ones that
+        // answer are closed by the idle timeout instead.
+        .keep_alive_interval(Some(KEEP_ALIVE_INTERVAL))
+        .keep_alive_timeout(KEEP_ALIVE_INTERVAL);
     // Shared with the per-connection tasks, which build their connection
     // after the TLS handshake.
     let builder = Arc::new(builder);
+    let idle_timeout = connections.limits().idle_timeout;
 
     tokio::pin!(shutdown);
     loop {
@@ -60,44 +74,118 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Registered now, not after the handshake, so a shutdown that begins
+        // mid-handshake still waits for (and then closes) the connection.
+        let Some(admitted) = connections.admit(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
-        let service = router.clone().map_request(
-            move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(peer));
-                request
-            },
-        );
-        // Watching starts now, not after the handshake, so a shutdown that
-        // begins mid-handshake still waits for (and then closes) the connection.
-        let watcher = graceful.watcher();
+        let activity = Arc::clone(&admitted.activity);
+        let router = router.clone();
+        let service = tower::service_fn(move |mut request: Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            let busy = activity.busy();
+            let response = router.clone().oneshot(request);
+            async move {
+                // Busy until the response body is sent (or dropped), so a long
+                // download is never taken for an idle connection.
+                response.await.map(|response| {
+                    response.map(|body| {
+                        axum::body::Body::new(body.map_frame(move |frame| {
+                            let _busy = &busy;
+                            frame
+                        }))
+                    })
+                })
+            }
+        });
         let builder = builder.clone();
         let service = TowerToHyperService::new(service);
-        match tls.clone() {
-            None => tokio::spawn(async move {
-                let connection =
-                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let _ = watcher.watch(connection.into_owned()).await;
-            }),
+        let tls = tls.clone();
+        tokio::spawn(async move {
             // The handshake runs in the connection's task so a slow client
             // cannot stall the accept loop.
-            Some(tls) => tokio::spawn(async move {
-                let Some(stream) = tls.accept(stream, peer).await else {
-                    return;
-                };
-                let connection =
-                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let _ = watcher.watch(connection.into_owned()).await;
-            }),
-        };
+            match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    drive(connection, &admitted, idle_timeout).await;
+                }
+                Some(tls) => {
+                    let Some(stream) = tls.accept(stream, peer).await else {
+                        return;
+                    };
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    drive(connection, &admitted, idle_timeout).await;
+                }
+            }
+        });
     }
     drop(listener);
     tracing::info!("shutting down: no new connections; finishing in-flight requests");
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    connections.close_all();
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.open_count() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    if drained.is_err() {
         tracing::warn!("drain timed out; closing the remaining connections");
+    }
+}
+
+/// Runs one connection to its end, closing it gracefully (requests under way
+/// finish first) when it has been idle too long or is asked to close.
+async fn drive<C>(connection: C, admitted: &Admitted, idle_timeout: Duration)
+where
+    C: Future + GracefulConnection,
+{
+    tokio::pin!(connection);
+    let activity = &admitted.activity;
+    let check_every = (idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            () = activity.closed() => break,
+            () = tokio::time::sleep(check_every) => {
+                if activity.idle_for() >= idle_timeout {
+                    break;
+                }
+            }
+        }
+    }
+    // Nothing in flight: just close. Its file descriptor is what the caps
+    // protect, and a peer flooding idle connections never answers the
+    // HTTP/2 goodbye anyway.
+    if activity.idle() {
+        return;
+    }
+    // Requests under way finish first, bounded so a client that never lets
+    // go cannot keep the connection forever.
+    connection.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, connection).await;
+}
+
+/// A hyper connection that can be asked to finish gracefully.
+trait GracefulConnection {
+    fn graceful_shutdown(self: Pin<&mut Self>);
+}
+
+impl<I, S, E> GracefulConnection for UpgradeableConnection<'_, I, S, E>
+where
+    S: hyper::service::HttpService<Incoming>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::ResBody: hyper::body::Body + Send + 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, S::ResBody>,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        UpgradeableConnection::graceful_shutdown(self);
     }
 }

@@ -62,7 +62,23 @@ impl Application {
         tracing::info!(addr = %addr, "listening");
         let admin = crate::admin::spawn(&self.state).await?;
         let router = crate::http::router(self.state.clone());
-        crate::serve::serve(self.listener, router, self.tls, shutdown_signal()).await;
+        let config = &self.state.config;
+        let connections = crate::connections::Connections::new(
+            crate::connections::ConnectionLimits::new(
+                config.max_connections,
+                config.max_connections_per_ip,
+                config.idle_timeout,
+            ),
+            config.limits.trusted_proxies.clone(),
+        );
+        crate::serve::serve(
+            self.listener,
+            router,
+            self.tls,
+            connections,
+            shutdown_signal(),
+        )
+        .await;
         admin.abort();
         tracing::info!("stopped");
         Ok(())

@@ -115,6 +115,12 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Least average rate of a request body, in bytes per second (0 = off).
     pub min_body_rate: u64,
+    /// A connection with no request in flight this long is closed.
+    pub idle_timeout: Duration,
+    /// Open connections at most; unset, derived from the open-file limit.
+    pub max_connections: Option<usize>,
+    /// Open connections from one address at most (trusted proxies exempt).
+    pub max_connections_per_ip: usize,
 }
 
 /// Every key a setting reads; anything else set with the prefix is refused.
@@ -171,6 +177,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "request_timeout_secs",
     "body_timeout_secs",
     "min_body_rate_bytes_per_sec",
+    "idle_timeout_secs",
+    "max_connections",
+    "max_connections_per_ip",
     "uploads_in_flight_per_user",
     "log",
 ];

@@ -106,6 +106,15 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         // 10 MiB at 16 KiB/s is 10 minutes; a phone on a bad network still
         // does better, a byte-a-second trickle does not.
         min_body_rate: num(src, "min_body_rate_bytes_per_sec", 16 * 1024)?,
+        // Long enough for a person between two clicks, short enough that idle
+        // connections do not pile up.
+        idle_timeout: Duration::from_secs(positive(src, "idle_timeout_secs", 60)?),
+        max_connections: match src.get("max_connections") {
+            Some(_) => Some(positive(src, "max_connections", 1)?),
+            None => None,
+        },
+        // A household or office behind one NAT opens a few each; a flood more.
+        max_connections_per_ip: positive(src, "max_connections_per_ip", 256)?,
         data_dir,
     })
 }

@@ -18,6 +18,7 @@ mod file_modes;
 mod files;
 mod headers;
 mod identity_provider;
+mod idle_connections;
 mod images;
 mod incident;
 mod internal_faults;

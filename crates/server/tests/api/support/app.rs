@@ -70,6 +70,16 @@ pub async fn spawn_with_umask(umask: &str, extra: &[(&str, &str)]) -> TestApp {
     spawn(command, extra).await
 }
 
+/// As `spawn_with`, the service started under an open-file limit of `files`.
+pub async fn spawn_with_open_files(files: u32, extra: &[(&str, &str)]) -> TestApp {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {files} && exec \"$0\""))
+        .arg(env!("CARGO_BIN_EXE_image-service"));
+    spawn(command, extra).await
+}
+
 async fn spawn(mut command: Command, extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let issuer = TestIssuer::new(dir.path());

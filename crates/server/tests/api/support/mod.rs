@@ -9,4 +9,6 @@ pub mod outage;
 pub mod poll;
 pub mod tokens;
 
-pub use app::{TestApp, assert_error, spawn_app, spawn_with, spawn_with_umask};
+pub use app::{
+    TestApp, assert_error, spawn_app, spawn_with, spawn_with_open_files, spawn_with_umask,
+};
