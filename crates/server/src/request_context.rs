@@ -16,6 +16,8 @@ pub struct LogFields {
     pub file_size: Option<u64>,
     /// The checked rate limit nearest exhaustion, for the `RateLimit-*` headers.
     pub rate_limit: Option<ratelimit::Decision>,
+    /// The client as the per-IP limit counts it (address, or IPv6 /64).
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,14 @@ pub fn request_id() -> String {
     CONTEXT
         .try_with(|c| c.request_id.to_string())
         .unwrap_or_else(|_| "-".to_owned())
+}
+
+/// The current request's client (see `LogFields::client`), if known.
+pub fn client() -> Option<String> {
+    CONTEXT
+        .try_with(|c| c.fields.lock().ok().and_then(|f| f.client.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Records log fields for the current request's access-log line.

@@ -13,12 +13,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use http::Request;
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::{Builder, UpgradeableConnection};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
 use crate::connections::{Admitted, Connections};

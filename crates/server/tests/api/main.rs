@@ -4,6 +4,7 @@
 mod albums;
 mod api_doc;
 mod audit;
+mod audit_flood;
 mod audit_verify;
 mod auth;
 mod body_reading;

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::Method;
 
-use crate::limits::{Refusal, client_ip};
+use crate::limits::{Refusal, client_ip, client_key};
 use crate::request_context as context;
 use crate::state::AppState;
 
@@ -36,12 +36,15 @@ pub async fn limit_clients(
         .map(|v| v.to_str().unwrap_or("garbage"))
         .collect();
     let ip = client_ip(peer, forwarded.into_iter(), &state.limits.trusted_proxies);
+    context::record(|f| f.client = Some(client_key(ip)));
     match state.limits.check_client(ip).await {
         Ok(decisions) => {
             decisions.into_iter().for_each(context::note_limit);
             next.run(request).await
         }
-        Err(refusal) => refuse(&state, "anonymous", refusal).await.into_response(),
+        Err(refusal) => refuse(&state, crate::audit::ANONYMOUS, refusal)
+            .await
+            .into_response(),
     }
 }
 

@@ -4,15 +4,20 @@
 //!
 //! Changes (create, update, delete, erase) are persisted before the response.
 //! Security events (denied access, failed authentication, rate-limit
-//! refusals) are logged at once and persisted through a bounded queue, so a
+//! refusals) are logged at once and persisted through bounded queues, so a
 //! flood of refused requests cannot turn into a flood of synchronous writes;
-//! if the queue is full the event is still in the log and the drop is counted.
+//! if a queue is full the event is still in the log and the drop is counted.
+//! Events about a signed-in principal have a queue of their own: anonymous
+//! noise cannot crowd them out. Anonymous refusals are summarised per client
+//! address and interval first (`anonymous`).
 //!
 //! The store chains the events (`domain::audit_chain`): each append claims
 //! the next sequence number at the chain head, and a writer that loses that
 //! race retries. This process's appends take turns (`Turn`), so they never
 //! race each other and only replicas do; a turn is waited for briefly, so a
 //! slow store cannot queue every request behind one append.
+
+mod anonymous;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +28,8 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::request_context as context;
 
+/// The actor of events about requests with no (valid) token.
+pub const ANONYMOUS: &str = "anonymous";
 const SECURITY_QUEUE: usize = 4096;
 /// How long an append waits for this process's previous one before going
 /// ahead anyway (the store stays correct, it just retries more).
@@ -35,7 +42,11 @@ type Turn = Arc<Mutex<()>>;
 
 pub struct AuditLog {
     store: Arc<dyn MetadataStore>,
+    /// Security events about signed-in principals.
     security: mpsc::Sender<Queued>,
+    /// Anonymous refusals, already summarised per client.
+    anonymous: mpsc::Sender<Queued>,
+    gathered: Arc<anonymous::Gathered>,
     turn: Turn,
 }
 
@@ -55,24 +66,41 @@ pub struct Entry<'a> {
 }
 
 impl AuditLog {
-    /// Starts the background writer for security events (needs a Tokio runtime).
+    /// Starts the background writers for security events and the summaries
+    /// of anonymous refusals (needs a Tokio runtime).
     pub fn new(store: Arc<dyn MetadataStore>) -> Self {
-        let (security, mut queue) = mpsc::channel::<Queued>(SECURITY_QUEUE);
         let turn = Turn::default();
-        let (writer, writer_turn) = (store.clone(), turn.clone());
+        let security = writer(store.clone(), turn.clone());
+        let anonymous = writer(store.clone(), turn.clone());
+        let gathered = Arc::<anonymous::Gathered>::default();
+        let (summaries, tallies) = (anonymous.clone(), Arc::downgrade(&gathered));
         tokio::spawn(async move {
-            while let Some(queued) = queue.recv().await {
-                match queued {
-                    Queued::Event(event) => persist(&*writer, &writer_turn, &event).await,
-                    Queued::Flush(done) => {
-                        let _ = done.send(());
-                    }
+            let mut every = tokio::time::interval(anonymous::INTERVAL);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                // Gone with the last `AuditLog`: so is this task.
+                let Some(gathered) = tallies.upgrade() else {
+                    return;
+                };
+                for (client, action, tally) in gathered.take() {
+                    let event = build(Entry {
+                        actor: ANONYMOUS,
+                        action,
+                        target: tally.target.clone(),
+                        outcome: AuditOutcome::Denied,
+                        changes: Some(anonymous::summary(&client, &tally)),
+                    });
+                    log(&event);
+                    enqueue(&summaries, event);
                 }
             }
         });
         Self {
             store,
             security,
+            anonymous,
+            gathered,
             turn,
         }
     }
@@ -85,8 +113,26 @@ impl AuditLog {
         persist(&*self.store, &self.turn, &event).await;
     }
 
-    /// A denial or refusal: logged now, persisted in the background.
+    /// A denial or refusal: logged now, persisted in the background. An
+    /// anonymous one is recorded only as the client's first of the interval;
+    /// the rest go into its summary.
     pub async fn security_event(&self, actor: &str, action: AuditAction, target: Option<String>) {
+        if actor == ANONYMOUS {
+            let client = context::client().unwrap_or_else(|| "unknown".to_owned());
+            if !self.gathered.note(&client, action, target.as_deref()) {
+                return;
+            }
+            let event = build(Entry {
+                actor,
+                action,
+                target,
+                outcome: AuditOutcome::Denied,
+                changes: Some(serde_json::json!({ "client": client })),
+            });
+            log(&event);
+            enqueue(&self.anonymous, event);
+            return;
+        }
         let event = build(Entry {
             actor,
             action,
@@ -95,18 +141,18 @@ impl AuditLog {
             changes: None,
         });
         log(&event);
-        if self.security.try_send(Queued::Event(event)).is_err() {
-            metrics::counter!("audit_events_dropped_total").increment(1);
-        }
+        enqueue(&self.security, event);
     }
 
     /// Waits (briefly) until the security events queued so far are persisted,
     /// so that erasure redacts them too.
     pub async fn flush(&self) {
-        let (done, flushed) = oneshot::channel();
         let drained = tokio::time::timeout(FLUSH_WAIT, async {
-            if self.security.send(Queued::Flush(done)).await.is_ok() {
-                let _ = flushed.await;
+            for queue in [&self.security, &self.anonymous] {
+                let (done, flushed) = oneshot::channel();
+                if queue.send(Queued::Flush(done)).await.is_ok() {
+                    let _ = flushed.await;
+                }
             }
         })
         .await;
@@ -119,6 +165,28 @@ impl AuditLog {
     pub async fn denied(&self, actor: &str, target: String) {
         self.security_event(actor, AuditAction::AccessDenied, Some(target))
             .await;
+    }
+}
+
+/// A bounded queue and the task that persists what it carries.
+fn writer(store: Arc<dyn MetadataStore>, turn: Turn) -> mpsc::Sender<Queued> {
+    let (sender, mut queue) = mpsc::channel::<Queued>(SECURITY_QUEUE);
+    tokio::spawn(async move {
+        while let Some(queued) = queue.recv().await {
+            match queued {
+                Queued::Event(event) => persist(&*store, &turn, &event).await,
+                Queued::Flush(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+    });
+    sender
+}
+
+fn enqueue(queue: &mpsc::Sender<Queued>, event: AuditEvent) {
+    if queue.try_send(Queued::Event(event)).is_err() {
+        metrics::counter!("audit_events_dropped_total").increment(1);
     }
 }
 
