@@ -109,6 +109,8 @@ audit_names! {
         IncidentBlock = "incident.block",
         IncidentUnblock = "incident.unblock",
         IncidentRevokeTokens = "incident.revoke_tokens",
+        /// Old events pruned behind a retention checkpoint (`audit prune`).
+        AuditPrune = "audit.prune",
     }
 }
 

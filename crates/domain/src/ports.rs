@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::album::AlbumRecord;
 use crate::audit::{AuditEvent, AuditFilter};
-use crate::audit_chain::ChainedAuditEvent;
+use crate::audit_chain::{ChainedAuditEvent, Checkpoint};
 use crate::ids::{AlbumId, ImageId, UserId};
 use crate::image::ImageRecord;
 use crate::incident::ControlEntry;
@@ -115,6 +115,17 @@ pub trait MetadataStore: Send + Sync + 'static {
         filter: &AuditFilter,
         page: &PageRequest<String>,
     ) -> StoreResult<Vec<AuditEvent>>;
+
+    /// The retention checkpoint, if events were ever pruned.
+    async fn audit_checkpoint(&self) -> StoreResult<Option<Checkpoint>>;
+    /// Records `checkpoint` (only ever forward: a checkpoint behind the
+    /// stored one is refused) and then deletes the chained events up to its
+    /// `seq`, in bounded batches. Returns how many were deleted. Events
+    /// stored before the chain existed (no `seq`) are kept.
+    async fn prune_audit(&self, checkpoint: &Checkpoint) -> StoreResult<u64>;
+    /// The newest chained event's `seq` and hash, if any (for the anchors
+    /// the service logs).
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
 
     /// Every incident control (`crate::incident`): a handful of small rows,
     /// read whole by every replica every few seconds.

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod audit_anchor;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -61,6 +61,7 @@ impl Application {
         let addr = self.local_addr()?;
         tracing::info!(addr = %addr, "listening");
         let admin = crate::admin::spawn(&self.state).await?;
+        crate::audit_anchor::spawn(self.state.metadata.clone(), self.state.config.audit_anchor);
         let router = crate::http::router(self.state.clone());
         let config = &self.state.config;
         let connections = crate::connections::Connections::new(

@@ -30,8 +30,10 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEvent;
 
+mod checkpoint;
 mod verify;
 
+pub use checkpoint::Checkpoint;
 pub use verify::{ChainBreak, ChainVerifier};
 
 /// `prev_hash` of the first event (seq 1).

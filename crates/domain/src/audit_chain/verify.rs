@@ -60,6 +60,21 @@ impl ChainVerifier {
         Self::default()
     }
 
+    /// Starts after a retention checkpoint: the next event must be
+    /// `seq + 1` and chain from the checkpoint's hash.
+    pub fn after(checkpoint: &Checkpoint) -> Result<Self, ChainBreak> {
+        let prev = parse_hash(&checkpoint.hash).ok_or_else(|| ChainBreak {
+            seq: checkpoint.seq,
+            event_id: None,
+            reason: format!("the checkpoint's hash {} is not a hash", checkpoint.hash),
+        })?;
+        Ok(Self {
+            next_seq: checkpoint.seq + 1,
+            prev,
+            ..Self::default()
+        })
+    }
+
     /// Checks the next stored event: its `seq` follows the last one's, its
     /// `prev_hash` is the last one's hash, and its `hash` is what its contents
     /// hash to. The first failure is the broken link.

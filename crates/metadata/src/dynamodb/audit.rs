@@ -63,7 +63,7 @@ impl DynamoStore {
     }
 
     /// The item with the highest `seq` (a strongly consistent read).
-    async fn chain_head(&self) -> StoreResult<Option<Head>> {
+    pub(super) async fn chain_head(&self) -> StoreResult<Option<Head>> {
         let out = send(|| {
             self.client
                 .query()

@@ -7,6 +7,7 @@ mod controls;
 mod images;
 mod items;
 mod query;
+mod retention;
 mod retry;
 mod scan;
 mod table;
@@ -270,6 +271,21 @@ impl MetadataStore for DynamoStore {
     #[tracing::instrument(skip_all, fields(key))]
     async fn set_control(&self, key: &str, value: Option<&str>) -> StoreResult<()> {
         self.put_control(key, value).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit_checkpoint(&self) -> StoreResult<Option<domain::audit_chain::Checkpoint>> {
+        self.checkpoint().await
+    }
+
+    #[tracing::instrument(skip_all, fields(seq = checkpoint.seq))]
+    async fn prune_audit(&self, checkpoint: &domain::audit_chain::Checkpoint) -> StoreResult<u64> {
+        self.prune(checkpoint).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
+        Ok(self.chain_head().await?.map(|h| (h.seq, h.hash)))
     }
 }
 

@@ -28,7 +28,7 @@ pub(super) async fn append(exec: &impl SqlExec, event: &AuditEvent) -> StoreResu
 }
 
 /// The newest chained event (the highest `seq`), if any.
-async fn head(exec: &impl SqlExec) -> StoreResult<Option<Head>> {
+pub(super) async fn head(exec: &impl SqlExec) -> StoreResult<Option<Head>> {
     let sql = Sql::new(
         "SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
         vec![],

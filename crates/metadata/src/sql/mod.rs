@@ -10,6 +10,7 @@ mod controls;
 pub(crate) mod exec;
 mod images;
 mod keyset;
+mod retention;
 pub(crate) mod retry;
 pub(crate) mod rows;
 
@@ -21,6 +22,7 @@ use domain::{
 };
 
 use domain::ScanPage;
+use domain::audit_chain::Checkpoint;
 
 use crate::error::store_error;
 use rows::{AlbumRow, AuditRow, ChainRow, ControlRow, HeadRow, ImageRow};
@@ -220,6 +222,21 @@ impl<E: SqlExec> MetadataStore for SqlStore<E> {
     #[tracing::instrument(skip_all)]
     async fn redact_audit_of(&self, user: &UserId) -> StoreResult<u64> {
         audit::redact(&self.exec, user).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit_checkpoint(&self) -> StoreResult<Option<Checkpoint>> {
+        retention::checkpoint(&self.exec).await
+    }
+
+    #[tracing::instrument(skip_all, fields(seq = checkpoint.seq))]
+    async fn prune_audit(&self, checkpoint: &Checkpoint) -> StoreResult<u64> {
+        retention::prune(&self.exec, checkpoint).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
+        Ok(audit::head(&self.exec).await?.map(|h| (h.seq, h.hash)))
     }
 }
 

@@ -16,6 +16,7 @@ mod erase;
 mod fixtures;
 mod images;
 mod paging;
+mod retention;
 mod scan;
 
 /// Instantiates each `module::case` once per backend, as `<backend>::<case>`.
@@ -50,6 +51,7 @@ macro_rules! conformance {
 
 conformance! {
     controls::controls_are_set_replaced_and_removed,
+    retention::audit_prune_keeps_a_verifiable_rest,
     images::ping_answers,
     images::image_crud,
     images::insert_with_unknown_album_is_missing_reference,

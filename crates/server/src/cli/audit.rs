@@ -35,6 +35,14 @@ pub enum AuditCommand {
         #[arg(long, value_name = "SEQ:HASH")]
         expect: Option<String>,
     },
+    /// Delete the chained events older than a time, after checking the
+    /// chain: a checkpoint of the last pruned link is kept, so `verify`
+    /// still proves every remaining event.
+    Prune {
+        /// RFC 3339: events before this go (e.g. 2026-01-01T00:00:00Z).
+        #[arg(long)]
+        before: String,
+    },
     /// Print the `user.erase` events of an erased user, found by their id
     /// (which the trail keeps only as a keyed hash), one JSON object per line.
     Erased {
@@ -46,6 +54,7 @@ pub enum AuditCommand {
 
 pub async fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
     match command {
+        AuditCommand::Prune { before } => super::audit_prune::run(config, &before).await,
         AuditCommand::Erased { user } => {
             anyhow::ensure!(!user.is_empty(), "--user must not be empty");
             let erasure = crate::storage::erasure_tags(config)?;
@@ -80,7 +89,18 @@ pub async fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
                 .await
                 .context("IMAGE_SERVICE_METADATA_URL: cannot open the metadata store")?;
             let verifier = walk(&*store, anchor.as_ref()).await??;
-            println!("audit chain intact: {} events", verifier.count());
+            match store.audit_checkpoint().await? {
+                Some(checkpoint) => println!(
+                    "audit chain intact: {} events after the retention checkpoint at seq {} \
+                     ({} pruned, the last on {} by {})",
+                    verifier.count(),
+                    checkpoint.seq,
+                    checkpoint.pruned,
+                    checkpoint.at.to_rfc3339(),
+                    checkpoint.by
+                ),
+                None => println!("audit chain intact: {} events", verifier.count()),
+            }
             if verifier.redacted() > 0 {
                 println!(
                     "{} of them redacted by GDPR erasure (checked through their commitments)",
@@ -116,7 +136,7 @@ pub async fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
 
 /// A head recorded earlier: event `seq` had `hash`.
 #[derive(Debug, PartialEq)]
-struct Anchor {
+pub(super) struct Anchor {
     seq: i64,
     hash: [u8; 32],
 }
@@ -133,11 +153,17 @@ fn parse_anchor(text: &str) -> anyhow::Result<Anchor> {
 
 /// Walks the whole chain. The outer error is a store failure, the inner one
 /// the first broken link.
-async fn walk(
+pub(super) async fn walk(
     store: &dyn MetadataStore,
     anchor: Option<&Anchor>,
 ) -> anyhow::Result<Result<ChainVerifier, ChainBreak>> {
-    let mut verifier = ChainVerifier::new();
+    let mut verifier = match store.audit_checkpoint().await? {
+        Some(checkpoint) => match ChainVerifier::after(&checkpoint) {
+            Ok(verifier) => verifier,
+            Err(broken) => return Ok(Err(broken)),
+        },
+        None => ChainVerifier::new(),
+    };
     loop {
         let after = verifier.last_seq();
         let page = store

@@ -67,7 +67,7 @@ pub enum IncidentCommand {
 }
 
 /// Who the audit trail names: the operator's login name.
-fn actor() -> String {
+pub(super) fn actor() -> String {
     let login = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());

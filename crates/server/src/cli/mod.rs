@@ -3,6 +3,7 @@
 //! `bench-pipeline` and `audit verify`.
 
 mod audit;
+mod audit_prune;
 mod check_config;
 mod gc;
 mod incident;

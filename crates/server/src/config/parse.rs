@@ -103,6 +103,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         // 10 MiB in two minutes needs ~90 KB/s: a slow phone uplink, not a trickle.
         request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 120)?),
         body_timeout: Duration::from_secs(positive(src, "body_timeout_secs", 30)?),
+        audit_anchor: Duration::from_secs(num(src, "audit_anchor_secs", 300)?),
         // 10 MiB at 16 KiB/s is 10 minutes; a phone on a bad network still
         // does better, a byte-a-second trickle does not.
         min_body_rate: num(src, "min_body_rate_bytes_per_sec", 16 * 1024)?,

@@ -5,6 +5,7 @@ mod albums;
 mod api_doc;
 mod audit;
 mod audit_flood;
+mod audit_retention;
 mod audit_verify;
 mod auth;
 mod body_reading;
