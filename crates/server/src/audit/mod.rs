@@ -117,31 +117,27 @@ impl AuditLog {
     /// anonymous one is recorded only as the client's first of the interval;
     /// the rest go into its summary.
     pub async fn security_event(&self, actor: &str, action: AuditAction, target: Option<String>) {
-        if actor == ANONYMOUS {
+        let (queue, changes) = if actor == ANONYMOUS {
             let client = context::client().unwrap_or_else(|| "unknown".to_owned());
             if !self.gathered.note(&client, action, target.as_deref()) {
                 return;
             }
-            let event = build(Entry {
-                actor,
-                action,
-                target,
-                outcome: AuditOutcome::Denied,
-                changes: Some(serde_json::json!({ "client": client })),
-            });
-            log(&event);
-            enqueue(&self.anonymous, event);
-            return;
-        }
+            (
+                &self.anonymous,
+                Some(serde_json::json!({ "client": client })),
+            )
+        } else {
+            (&self.security, None)
+        };
         let event = build(Entry {
             actor,
             action,
             target,
             outcome: AuditOutcome::Denied,
-            changes: None,
+            changes,
         });
         log(&event);
-        enqueue(&self.security, event);
+        enqueue(queue, event);
     }
 
     /// Waits (briefly) until the security events queued so far are persisted,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::{images, spawn_app};
+use crate::support::{images, spawn_with};
 
 const GIB: u64 = 1 << 30;
 
@@ -23,7 +23,9 @@ fn peak_rss_bytes(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn forty_megapixel_uploads_stay_under_a_gib_and_small_ones_pass_them() {
-    let app = Arc::new(spawn_app().await);
+    // Eight (and a small ninth) at once from one user: past the default
+    // in-flight cap of four.
+    let app = Arc::new(spawn_with(&[("IMAGE_SERVICE_UPLOADS_IN_FLIGHT_PER_USER", "16")]).await);
     let token = app.token("alice");
     // 8000 × 5000 = 40 MP, grainy enough to weigh close to the 10 MiB cap.
     let big = images::grainy_jpeg(8000, 5000, 16);
