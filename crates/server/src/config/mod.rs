@@ -111,6 +111,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub processing: ProcessingConfig,
     pub request_timeout: Duration,
+    /// Serve the web gallery at `/`.
+    pub web: bool,
     /// How often the audit chain head is logged as an anchor (zero: never).
     pub audit_anchor: Duration,
     /// The longest pause allowed while a client sends a request body (408 past it).
@@ -179,6 +181,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "request_timeout_secs",
     "body_timeout_secs",
     "audit_anchor_secs",
+    "web",
     "min_body_rate_bytes_per_sec",
     "idle_timeout_secs",
     "max_connections",

@@ -104,6 +104,7 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         request_timeout: Duration::from_secs(positive(src, "request_timeout_secs", 120)?),
         body_timeout: Duration::from_secs(positive(src, "body_timeout_secs", 30)?),
         audit_anchor: Duration::from_secs(num(src, "audit_anchor_secs", 300)?),
+        web: src.get("web").is_none() || boolean(src, "web")?,
         // 10 MiB at 16 KiB/s is 10 minutes; a phone on a bad network still
         // does better, a byte-a-second trickle does not.
         min_body_rate: num(src, "min_body_rate_bytes_per_sec", 16 * 1024)?,

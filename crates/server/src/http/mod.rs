@@ -60,6 +60,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
+        .merge(if state.config.web {
+            crate::web::router()
+        } else {
+            Router::new()
+        })
         .route_layer(from_fn_with_state(state.clone(), undecodable_path))
         .route_layer(from_fn(record_operation))
         .fallback(fallback::not_found)

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod backends;
+pub mod browser;
 pub mod control;
 pub mod identity_provider;
 pub mod images;

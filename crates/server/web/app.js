@@ -1,0 +1,131 @@
+// The gallery: sign in, see your photos newest first (more load as you
+// scroll), upload several at once with a progress bar each.
+import { ApiError, request, setToken, signedIn, upload } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+let config = { devSignIn: false };
+let cursor = null;
+let loading = false;
+let observer = null;
+
+async function start() {
+  config = await fetch("/web/config.json").then((r) => r.json());
+  $("sign-out").addEventListener("click", signOut);
+  $("dev-sign-in").addEventListener("submit", devSignIn);
+  $("upload").addEventListener("submit", (e) => { e.preventDefault(); uploadChosen(); });
+  $("order").addEventListener("change", () => reload());
+  const drop = $("drop");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    uploadFiles([...e.dataTransfer.files]);
+  });
+  show();
+}
+
+function show() {
+  const inside = signedIn();
+  $("sign-in").hidden = inside;
+  $("dev-sign-in").hidden = inside || !config.devSignIn;
+  $("no-sign-in").hidden = inside || config.devSignIn;
+  $("gallery-view").hidden = !inside;
+  $("sign-out").hidden = !inside;
+  $("who").hidden = !inside;
+  if (inside) reload();
+}
+
+async function devSignIn(event) {
+  event.preventDefault();
+  const sub = $("dev-user").value.trim();
+  const role = $("dev-role").value;
+  const signed = await request("POST", "/web/dev-sign-in", { sub, role });
+  setToken(signed.accessToken);
+  $("who").textContent = `Signed in as ${sub} (${role})`;
+  show();
+}
+
+function signOut() {
+  setToken(null);
+  $("grid").replaceChildren();
+  $("progress").replaceChildren();
+  show();
+}
+
+async function reload() {
+  cursor = null;
+  $("grid").replaceChildren();
+  await loadMore(true);
+  if (!observer) {
+    observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) loadMore(false);
+    });
+    observer.observe($("more"));
+  }
+}
+
+async function loadMore(first) {
+  if (loading || (!first && !cursor)) return;
+  loading = true;
+  try {
+    const query = new URLSearchParams({ limit: "24", sortOrder: $("order").value });
+    if (cursor) query.set("cursor", cursor);
+    const page = await request("GET", `/images?${query}`);
+    for (const image of page.items) $("grid").append(tile(image));
+    cursor = page.nextCursor || null;
+    $("empty").hidden = $("grid").children.length > 0;
+  } finally {
+    loading = false;
+  }
+}
+
+function tile(image) {
+  const item = document.createElement("li");
+  const img = document.createElement("img");
+  img.src = image.urls.thumbnail;
+  img.alt = image.altText || image.title || "A photo without a description";
+  img.width = 160;
+  img.height = 160;
+  img.loading = "lazy";
+  item.dataset.id = image.id;
+  item.append(img);
+  return item;
+}
+
+function uploadChosen() {
+  const input = $("files");
+  uploadFiles([...input.files]);
+  input.value = "";
+}
+
+async function uploadFiles(files) {
+  const altText = $("alt").value.trim();
+  await Promise.all(files.map((file) => uploadOne(file, altText)));
+  await reload();
+}
+
+async function uploadOne(file, altText) {
+  const row = document.createElement("li");
+  const label = document.createElement("span");
+  label.textContent = file.name;
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = 0;
+  bar.setAttribute("aria-label", `Upload of ${file.name}`);
+  const status = document.createElement("span");
+  row.append(label, bar, status);
+  $("progress").append(row);
+  try {
+    await upload(file, { altText }, (share) => { bar.value = Math.round(share * 100); });
+    status.textContent = "Uploaded";
+    status.className = "done";
+    row.dataset.state = "done";
+  } catch (error) {
+    status.textContent = error instanceof ApiError ? error.message : "The upload failed.";
+    status.className = "error";
+    row.dataset.state = "error";
+  }
+}
+
+start();
