@@ -1,9 +1,12 @@
 // The gallery: sign in, see your photos newest first (more load as you
 // scroll), upload several at once with a progress bar each.
+import { showAccount } from "./account.js";
 import { ApiError, request, setToken, signedIn, upload } from "./api.js";
+import { showImage } from "./image.js";
 
 const $ = (id) => document.getElementById(id);
 let config = { devSignIn: false };
+let me = null;
 let cursor = null;
 let loading = false;
 let observer = null;
@@ -22,7 +25,29 @@ async function start() {
     drop.classList.remove("over");
     uploadFiles([...e.dataTransfer.files]);
   });
+  window.addEventListener("hashchange", () => route());
   show();
+}
+
+/** Which view the URL's hash names: `#/`, `#/images/ID` or `#/account`. */
+function route() {
+  if (!signedIn()) return;
+  for (const id of ["gallery-view", "image-view", "account-view"]) $(id).hidden = true;
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const image = hash.match(/^\/images\/([^/]+)$/);
+  if (image) {
+    showImage(decodeURIComponent(image[1]), () => { location.hash = "#/"; });
+  } else if (hash === "/account") {
+    showAccount(me, (erased) => {
+      signOut();
+      $("no-sign-in").hidden = false;
+      $("no-sign-in").textContent =
+        `Your account is erased: ${erased.deletedImages} photos and ${erased.deletedAlbums} albums are gone.`;
+    });
+  } else {
+    $("gallery-view").hidden = false;
+    reload();
+  }
 }
 
 function show() {
@@ -32,8 +57,12 @@ function show() {
   $("no-sign-in").hidden = inside || config.devSignIn;
   $("gallery-view").hidden = !inside;
   $("sign-out").hidden = !inside;
+  $("nav").hidden = !inside;
   $("who").hidden = !inside;
-  if (inside) reload();
+  if (!inside) {
+    for (const id of ["image-view", "account-view"]) $(id).hidden = true;
+  }
+  if (inside) route();
 }
 
 async function devSignIn(event) {
@@ -42,12 +71,14 @@ async function devSignIn(event) {
   const role = $("dev-role").value;
   const signed = await request("POST", "/web/dev-sign-in", { sub, role });
   setToken(signed.accessToken);
+  me = sub;
   $("who").textContent = `Signed in as ${sub} (${role})`;
   show();
 }
 
 function signOut() {
   setToken(null);
+  me = null;
   $("grid").replaceChildren();
   $("progress").replaceChildren();
   show();
@@ -89,7 +120,10 @@ function tile(image) {
   img.height = 160;
   img.loading = "lazy";
   item.dataset.id = image.id;
-  item.append(img);
+  const link = document.createElement("a");
+  link.href = `#/images/${encodeURIComponent(image.id)}`;
+  link.append(img);
+  item.append(link);
   return item;
 }
 

@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 
 /// `(name, content type, bytes)` of every file but `index.html`.
-pub const FILES: [(&str, &str, &str); 3] = [
+pub const FILES: [(&str, &str, &str); 5] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -16,6 +16,16 @@ pub const FILES: [(&str, &str, &str); 3] = [
         "api.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/api.js"),
+    ),
+    (
+        "image.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/image.js"),
+    ),
+    (
+        "account.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/account.js"),
     ),
     (
         "style.css",

@@ -22,6 +22,10 @@ async fn dev_app() -> TestApp {
 }
 
 async fn sign_in(browser: &Browser, app: &TestApp, user: &str) {
+    sign_in_as(browser, app, user, "user").await;
+}
+
+async fn sign_in_as(browser: &Browser, app: &TestApp, user: &str, role: &str) {
     browser.goto(&app.url("/")).await;
     browser
         .wait_for(
@@ -30,6 +34,12 @@ async fn sign_in(browser: &Browser, app: &TestApp, user: &str) {
         )
         .await;
     browser.type_into("#dev-user", user).await;
+    browser
+        .run(
+            "document.getElementById('dev-role').value = arguments[0]",
+            json!([role]),
+        )
+        .await;
     browser.click("#dev-sign-in button[type=submit]").await;
     browser
         .wait_for(
@@ -184,4 +194,201 @@ async fn scrolling_loads_the_next_page() {
             "return document.querySelectorAll('#grid li').length === 30",
         )
         .await;
+}
+
+/// A development token for `sub`, as the page's sign-in gets one.
+async fn dev_token(app: &TestApp, sub: &str, role: &str) -> String {
+    let signed: Value = app
+        .client
+        .post(app.url("/web/dev-sign-in"))
+        .json(&json!({ "sub": sub, "role": role }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    signed["accessToken"].as_str().unwrap().to_owned()
+}
+
+async fn open_image(browser: &Browser, app: &TestApp, id: &str) {
+    browser.goto(&app.url(&format!("/#/images/{id}"))).await;
+}
+
+/// Replaces the value of the input at `css` by typing `text`.
+async fn fill(browser: &Browser, css: &str, text: &str) {
+    browser
+        .run(
+            "document.querySelector(arguments[0]).value = ''",
+            json!([css]),
+        )
+        .await;
+    browser.type_into(css, text).await;
+}
+
+async fn wait_text(browser: &Browser, what: &str, id: &str, text: &str) {
+    let script = format!(
+        "return document.getElementById('{id}').textContent.includes({})",
+        json!(text)
+    );
+    browser.wait_for(what, &script).await;
+}
+
+async fn wait_shown(browser: &Browser, what: &str, id: &str) {
+    let script = format!("return !document.getElementById('{id}').hidden");
+    browser.wait_for(what, &script).await;
+}
+
+async fn wait_image_page(browser: &Browser) {
+    browser
+        .wait_for(
+            "the image page",
+            "return !document.getElementById('image-view').hidden \
+             && document.getElementById('display').complete \
+             && document.getElementById('display').naturalWidth > 0",
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn editing_a_conflict_from_a_second_window_deleting_and_the_account() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = dev_app().await;
+    let alice = dev_token(&app, "alice", "user").await;
+    let image = app.upload_ok(&alice, &[("title", "First")]).await;
+    let id = image["id"].as_str().unwrap().to_owned();
+    app.upload_ok(&alice, &[("title", "Second")]).await;
+
+    // Window one opens the image page and edits.
+    sign_in(&browser, &app, "alice").await;
+    let first = browser.window().await;
+    open_image(&browser, &app, &id).await;
+    wait_image_page(&browser).await;
+    browser.set_width(1280).await;
+    browser
+        .screenshot(&screenshots().join("image-1280.png"))
+        .await;
+    browser.set_width(375).await;
+    browser
+        .screenshot(&screenshots().join("image-375.png"))
+        .await;
+    browser.set_width(1280).await;
+    fill(&browser, "#edit-title", "Castle").await;
+    browser.click("#image-form button[type=submit]").await;
+    wait_text(&browser, "saved", "image-message", "Saved.").await;
+
+    // Window two, the same person, changes the title meanwhile.
+    browser.new_tab().await;
+    sign_in(&browser, &app, "alice").await;
+    open_image(&browser, &app, &id).await;
+    wait_image_page(&browser).await;
+    fill(&browser, "#edit-title", "Theirs").await;
+    browser.click("#image-form button[type=submit]").await;
+    wait_text(&browser, "saved in window two", "image-message", "Saved.").await;
+
+    // Back in window one: saving on the old version shows the conflict.
+    browser.switch_to(&first).await;
+    browser
+        .run(
+            "document.getElementById('image-message').textContent = ''",
+            json!([]),
+        )
+        .await;
+    fill(&browser, "#edit-title", "Mine").await;
+    browser.click("#image-form button[type=submit]").await;
+    wait_shown(&browser, "the conflict", "conflict").await;
+    wait_text(&browser, "their title", "conflict-values", "title: Theirs").await;
+    browser.click("#keep-mine").await;
+    wait_text(&browser, "kept mine", "image-message", "Saved.").await;
+    let stored = app.get_json(&format!("/images/{id}"), &alice).await;
+    assert_eq!(stored["title"], "Mine");
+    assert_eq!(stored["version"], 4);
+
+    // Delete, with its second step.
+    browser.click("#delete").await;
+    wait_shown(&browser, "the confirmation", "confirm-delete").await;
+    browser.click("#really-delete").await;
+    browser
+        .wait_for(
+            "back to a gallery of one",
+            "return !document.getElementById('gallery-view').hidden \
+             && document.querySelectorAll('#grid li').length === 1",
+        )
+        .await;
+    let gone = app
+        .get(&format!("/images/{id}"), &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+
+    // The account: export, then erase once the name is typed right.
+    browser.goto(&app.url("/#/account")).await;
+    wait_shown(&browser, "the account page", "account-view").await;
+    browser.click("#export").await;
+    wait_text(
+        &browser,
+        "the export",
+        "account-message",
+        "Exported 1 photos and 0 albums.",
+    )
+    .await;
+    browser
+        .screenshot(&screenshots().join("account-1280.png"))
+        .await;
+    browser.set_width(375).await;
+    browser
+        .screenshot(&screenshots().join("account-375.png"))
+        .await;
+    browser.set_width(1280).await;
+    browser.type_into("#erase-confirm", "alicia").await;
+    browser.click("#erase-form button[type=submit]").await;
+    wait_text(
+        &browser,
+        "the mismatch",
+        "account-message",
+        "does not match",
+    )
+    .await;
+    let images = app.get_json("/images", &alice).await;
+    assert_eq!(images["items"].as_array().unwrap().len(), 1);
+    fill(&browser, "#erase-confirm", "alice").await;
+    browser.click("#erase-form button[type=submit]").await;
+    wait_text(&browser, "the erasure", "no-sign-in", "erased").await;
+    let images = app.get_json("/images", &alice).await;
+    assert_eq!(images["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_moderator_removes_another_users_image() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = dev_app().await;
+    let alice = dev_token(&app, "alice", "user").await;
+    let image = app
+        .upload_ok(&alice, &[("title", "Against the rules")])
+        .await;
+    let id = image["id"].as_str().unwrap().to_owned();
+
+    // Another user is refused.
+    sign_in(&browser, &app, "bob").await;
+    open_image(&browser, &app, &id).await;
+    wait_text(&browser, "bob refused", "image-message", "You may not").await;
+    browser.click("#sign-out").await;
+
+    sign_in_as(&browser, &app, "mod", "moderator").await;
+    open_image(&browser, &app, &id).await;
+    wait_image_page(&browser).await;
+    browser.click("#delete").await;
+    browser.click("#really-delete").await;
+    wait_shown(&browser, "back to the gallery", "gallery-view").await;
+    let gone = app
+        .get(&format!("/images/{id}"), &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
 }

@@ -52,6 +52,25 @@ async fn the_page_and_its_files_are_served_with_a_strict_policy() {
             .unwrap()
             .starts_with("text/javascript")
     );
+    // Every module the app imports is served beside it.
+    let app_js = file.text().await.unwrap();
+    let base = script.trim_end_matches("app.js").to_owned();
+    let mut modules: Vec<String> = app_js
+        .split("from \"./")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+        .collect();
+    modules.push("style.css".to_owned());
+    assert!(modules.len() >= 3, "{modules:?}");
+    for module in modules {
+        let served = app
+            .client
+            .get(app.url(&format!("{base}{module}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(served.status(), 200, "{module}");
+    }
     // Another version's path (a page from before a deploy) is not found.
     let other = "/assets/0123456789abcdef/app.js".to_owned();
     assert_ne!(script, other);

@@ -167,6 +167,38 @@ impl Browser {
         }
     }
 
+    /// The current window's handle.
+    pub async fn window(&self) -> String {
+        let handle = self
+            .call(reqwest::Method::GET, "/window", Value::Null)
+            .await;
+        handle.as_str().unwrap().to_owned()
+    }
+
+    /// Opens a new tab, switches to it and returns its handle: a second
+    /// window of the same person, with a page (and memory) of its own.
+    pub async fn new_tab(&self) -> String {
+        let opened = self
+            .call(
+                reqwest::Method::POST,
+                "/window/new",
+                json!({ "type": "tab" }),
+            )
+            .await;
+        let handle = opened["handle"].as_str().unwrap().to_owned();
+        self.switch_to(&handle).await;
+        handle
+    }
+
+    pub async fn switch_to(&self, handle: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/window",
+            json!({ "handle": handle }),
+        )
+        .await;
+    }
+
     pub async fn set_width(&self, width: u32) {
         self.call(
             reqwest::Method::POST,
