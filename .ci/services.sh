@@ -30,3 +30,5 @@ bash crates/blobs/scripts/start-s3.sh "$S3_DIR" "" $$ >/dev/null
 # installed from the lock file (a second or two from npm's cache).
 echo "installing the test OpenID Connect provider (npm ci)"
 (cd crates/server/tests/identity-provider && npm ci --no-audit --no-fund --loglevel=error)
+# axe-core, which the browser tests inject to scan each page for accessibility.
+(cd crates/server/tests/browser-tools && npm ci --no-audit --no-fund --loglevel=error)

@@ -208,6 +208,46 @@ impl Browser {
         .await;
     }
 
+    /// Runs an asynchronous `script` (its last argument is the callback).
+    pub async fn call_async(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            json!({ "script": script, "args": [] }),
+        )
+        .await
+    }
+
+    /// Runs axe-core (pinned in `tests/browser-tools`, `npm ci` by
+    /// `.ci/services.sh`) on the page; the serious and critical violations.
+    pub async fn accessibility_violations(&self) -> Vec<Value> {
+        let axe = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/browser-tools/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| {
+            panic!("{}: {e} (run npm ci in tests/browser-tools)", axe.display())
+        });
+        self.run(&source, json!([])).await;
+        let result = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                json!({
+                    "script": "const done = arguments[arguments.length - 1]; \
+                               axe.run(document, { resultTypes: ['violations'] }) \
+                                 .then(r => done(r.violations), e => done([{ impact: 'critical', id: String(e) }]));",
+                    "args": [],
+                }),
+            )
+            .await;
+        result
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| json!({ "id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": v["nodes"].as_array().map(|n| n.iter().map(|n| n["target"].clone()).collect::<Vec<_>>()) }))
+            .collect()
+    }
+
     /// A PNG of the viewport, written to `path`.
     pub async fn screenshot(&self, path: &Path) {
         use base64::Engine as _;
