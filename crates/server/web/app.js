@@ -3,10 +3,12 @@
 import { showAccount } from "./account.js";
 import { ApiError, request, setToken, signedIn, upload } from "./api.js";
 import { showImage } from "./image.js";
+import { beginSignIn, finishSignIn } from "./oidc.js";
 
 const $ = (id) => document.getElementById(id);
 let config = { devSignIn: false };
 let me = null;
+let expiry = null;
 let cursor = null;
 let loading = false;
 let observer = null;
@@ -15,6 +17,16 @@ async function start() {
   config = await fetch("/web/config.json").then((r) => r.json());
   $("sign-out").addEventListener("click", signOut);
   $("dev-sign-in").addEventListener("submit", devSignIn);
+  $("sign-in-provider").addEventListener("click", () => beginSignIn(config.issuer, config.clientId));
+  if (config.issuer && config.clientId) {
+    try {
+      const signed = await finishSignIn(config.issuer, config.clientId);
+      if (signed) enter(signed.accessToken, signed.sub, "", signed.expiresIn);
+    } catch (error) {
+      $("no-sign-in").textContent = error.message;
+      $("no-sign-in").hidden = false;
+    }
+  }
   $("upload").addEventListener("submit", (e) => { e.preventDefault(); uploadChosen(); });
   $("order").addEventListener("change", () => reload());
   const drop = $("drop");
@@ -54,7 +66,12 @@ function show() {
   const inside = signedIn();
   $("sign-in").hidden = inside;
   $("dev-sign-in").hidden = inside || !config.devSignIn;
-  $("no-sign-in").hidden = inside || config.devSignIn;
+  const provider = Boolean(config.issuer && config.clientId);
+  $("provider-sign-in").hidden = inside || !provider;
+  if (!inside && !config.devSignIn && !provider) {
+    $("no-sign-in").textContent = "Sign-in is not set up for this page (IMAGE_SERVICE_WEB_CLIENT_ID).";
+    $("no-sign-in").hidden = false;
+  }
   $("gallery-view").hidden = !inside;
   $("sign-out").hidden = !inside;
   $("nav").hidden = !inside;
@@ -70,15 +87,28 @@ async function devSignIn(event) {
   const sub = $("dev-user").value.trim();
   const role = $("dev-role").value;
   const signed = await request("POST", "/web/dev-sign-in", { sub, role });
-  setToken(signed.accessToken);
+  enter(signed.accessToken, sub, ` (${role})`, signed.expiresIn);
+}
+
+/** Signed in: the token in memory, and signed out again before it expires. */
+function enter(token, sub, note, expiresIn) {
+  setToken(token);
   me = sub;
-  $("who").textContent = `Signed in as ${sub} (${role})`;
+  $("no-sign-in").hidden = true;
+  $("who").textContent = `Signed in as ${sub}${note}`;
+  clearTimeout(expiry);
+  expiry = setTimeout(() => {
+    signOut();
+    $("no-sign-in").textContent = "Your session ended: sign in again.";
+    $("no-sign-in").hidden = false;
+  }, Math.max(expiresIn - 30, 5) * 1000);
   show();
 }
 
 function signOut() {
   setToken(null);
   me = null;
+  clearTimeout(expiry);
   $("grid").replaceChildren();
   $("progress").replaceChildren();
   show();

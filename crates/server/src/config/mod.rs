@@ -113,6 +113,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Serve the web gallery at `/`.
     pub web: bool,
+    /// The gallery's public OpenID Connect client (authorization code + PKCE).
+    pub web_client_id: Option<String>,
     /// How often the audit chain head is logged as an anchor (zero: never).
     pub audit_anchor: Duration,
     /// The longest pause allowed while a client sends a request body (408 past it).
@@ -182,6 +184,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "body_timeout_secs",
     "audit_anchor_secs",
     "web",
+    "web_client_id",
     "min_body_rate_bytes_per_sec",
     "idle_timeout_secs",
     "max_connections",

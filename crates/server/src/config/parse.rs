@@ -105,6 +105,11 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
         body_timeout: Duration::from_secs(positive(src, "body_timeout_secs", 30)?),
         audit_anchor: Duration::from_secs(num(src, "audit_anchor_secs", 300)?),
         web: src.get("web").is_none() || boolean(src, "web")?,
+        web_client_id: src
+            .get("web_client_id")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
         // 10 MiB at 16 KiB/s is 10 minutes; a phone on a bad network still
         // does better, a byte-a-second trickle does not.
         min_body_rate: num(src, "min_body_rate_bytes_per_sec", 16 * 1024)?,

@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 
 /// `(name, content type, bytes)` of every file but `index.html`.
-pub const FILES: [(&str, &str, &str); 5] = [
+pub const FILES: [(&str, &str, &str); 6] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -26,6 +26,11 @@ pub const FILES: [(&str, &str, &str); 5] = [
         "account.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/account.js"),
+    ),
+    (
+        "oidc.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/oidc.js"),
     ),
     (
         "style.css",

@@ -105,6 +105,7 @@ async fn config(State(state): State<AppState>) -> impl IntoResponse {
         Json(json!({
             "devSignIn": state.config.dev_auth(),
             "issuer": settings.issuer,
+            "clientId": state.config.web_client_id,
         })),
     )
 }

@@ -49,6 +49,8 @@ pub struct ClientSpec {
     pub alg: &'static str,
     /// Claims added to every access token the client gets.
     pub extra_claims: Value,
+    /// Where the authorization code goes; `REDIRECT_URI` when unset.
+    pub redirect_uri: Option<String>,
 }
 
 impl ClientSpec {
@@ -58,6 +60,7 @@ impl ClientSpec {
             grant: "client_credentials",
             alg,
             extra_claims,
+            redirect_uri: None,
         }
     }
 
@@ -67,6 +70,15 @@ impl ClientSpec {
             grant: "authorization_code",
             alg,
             extra_claims: json!({}),
+            redirect_uri: None,
+        }
+    }
+
+    /// A public client in a browser page served at `redirect_uri`.
+    pub fn web_page(id: &'static str, redirect_uri: String) -> Self {
+        Self {
+            redirect_uri: Some(redirect_uri),
+            ..Self::browser(id, "RS256")
         }
     }
 
@@ -80,7 +92,8 @@ impl ClientSpec {
         if self.grant == "client_credentials" {
             client["client_secret"] = json!(SECRET);
         } else {
-            client["redirect_uris"] = json!([REDIRECT_URI]);
+            let redirect = self.redirect_uri.as_deref().unwrap_or(REDIRECT_URI);
+            client["redirect_uris"] = json!([redirect]);
         }
         client
     }
