@@ -1,13 +1,16 @@
 // The gallery: sign in, see your photos newest first (more load as you
 // scroll), upload several at once with a progress bar each.
 import { showAccount } from "./account.js";
+import { allAlbums, fillAlbumChoice, showAlbums } from "./albums.js";
 import { ApiError, request, setToken, signedIn, upload } from "./api.js";
+import { showAudit } from "./audit.js";
 import { showImage } from "./image.js";
 import { beginSignIn, finishSignIn } from "./oidc.js";
 
 const $ = (id) => document.getElementById(id);
 let config = { devSignIn: false };
 let me = null;
+const VIEWS = ["gallery-view", "image-view", "albums-view", "audit-view", "account-view"];
 let expiry = null;
 let cursor = null;
 let loading = false;
@@ -29,6 +32,7 @@ async function start() {
   }
   $("upload").addEventListener("submit", (e) => { e.preventDefault(); uploadChosen(); });
   $("order").addEventListener("change", () => reload());
+  $("album-filter").addEventListener("change", () => reload());
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
@@ -44,11 +48,15 @@ async function start() {
 /** Which view the URL's hash names: `#/`, `#/images/ID` or `#/account`. */
 function route() {
   if (!signedIn()) return;
-  for (const id of ["gallery-view", "image-view", "account-view"]) $(id).hidden = true;
-  const hash = location.hash.replace(/^#/, "") || "/";
+  for (const id of VIEWS) $(id).hidden = true;
+  const [hash, search] = (location.hash.replace(/^#/, "") || "/").split("?");
   const image = hash.match(/^\/images\/([^/]+)$/);
   if (image) {
     showImage(decodeURIComponent(image[1]), () => { location.hash = "#/"; });
+  } else if (hash === "/albums") {
+    showAlbums();
+  } else if (hash === "/audit") {
+    showAudit();
   } else if (hash === "/account") {
     showAccount(me, (erased) => {
       signOut();
@@ -58,8 +66,14 @@ function route() {
     });
   } else {
     $("gallery-view").hidden = false;
-    reload();
+    showGallery(new URLSearchParams(search || "").get("album"));
   }
+}
+
+/** The gallery, of one album when `album` is an id. */
+async function showGallery(album) {
+  fillAlbumChoice($("album-filter"), await allAlbums(), "All photos", album);
+  reload();
 }
 
 function show() {
@@ -77,7 +91,7 @@ function show() {
   $("nav").hidden = !inside;
   $("who").hidden = !inside;
   if (!inside) {
-    for (const id of ["image-view", "account-view"]) $(id).hidden = true;
+    for (const id of VIEWS) if (id !== "gallery-view") $(id).hidden = true;
   }
   if (inside) route();
 }
@@ -131,6 +145,7 @@ async function loadMore(first) {
   loading = true;
   try {
     const query = new URLSearchParams({ limit: "24", sortOrder: $("order").value });
+    if ($("album-filter").value) query.set("albumId", $("album-filter").value);
     if (cursor) query.set("cursor", cursor);
     const page = await request("GET", `/images?${query}`);
     for (const image of page.items) $("grid").append(tile(image));

@@ -1,6 +1,7 @@
 // One image: the display image, its details, editing with optimistic
 // locking (a conflict shows the newer values and lets the person choose),
 // and deleting after a second, explicit step.
+import { allAlbums, fillAlbumChoice } from "./albums.js";
 import { ApiError, request } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +22,9 @@ export async function showImage(id, onGone) {
     return;
   }
   fill(current);
+  // Someone else's photo (a moderator's view): their albums are not ours to list.
+  const mine = await allAlbums().catch(() => []);
+  fillAlbumChoice($("edit-album"), mine, "No album", current.albumId);
   $("image-form").onsubmit = (e) => { e.preventDefault(); save(fromForm(), current.version); };
   $("delete").onclick = () => { $("confirm-delete").hidden = false; $("really-delete").focus(); };
   $("cancel-delete").onclick = () => { $("confirm-delete").hidden = true; };
@@ -38,6 +42,9 @@ function fill(image) {
   img.alt = image.altText || image.title || "A photo without a description";
   for (const field of FIELDS) $(`edit-${field}`).value = image[field] || "";
   $("edit-tags").value = (image.tags || []).join(", ");
+  if ([...$("edit-album").options].some((o) => o.value === (image.albumId || ""))) {
+    $("edit-album").value = image.albumId || "";
+  }
   $("details").textContent =
     `${image.width} × ${image.height} px, uploaded ${new Date(image.createdAt).toLocaleString()}`;
 }
@@ -46,6 +53,13 @@ function fromForm() {
   const change = {};
   for (const field of FIELDS) change[field] = $(`edit-${field}`).value.trim() || null;
   change.tags = $("edit-tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+  // Only a move the person chose: a moderator's view of someone else's photo
+  // cannot list that person's albums, so it leaves the album alone.
+  const options = [...$("edit-album").options].map((o) => o.value);
+  const chosen = $("edit-album").value || null;
+  if (options.includes(current.albumId || "") && chosen !== (current.albumId || null)) {
+    change.albumId = chosen;
+  }
   return change;
 }
 

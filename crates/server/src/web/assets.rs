@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 
 /// `(name, content type, bytes)` of every file but `index.html`.
-pub const FILES: [(&str, &str, &str); 6] = [
+pub const FILES: [(&str, &str, &str); 8] = [
     (
         "app.js",
         "text/javascript; charset=utf-8",
@@ -31,6 +31,16 @@ pub const FILES: [(&str, &str, &str); 6] = [
         "oidc.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/oidc.js"),
+    ),
+    (
+        "albums.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/albums.js"),
+    ),
+    (
+        "audit.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/audit.js"),
     ),
     (
         "style.css",

@@ -564,3 +564,104 @@ async fn signing_in_through_the_identity_provider() {
     wait_shown(&browser, "signed out", "provider-sign-in").await;
     drop(app);
 }
+
+#[tokio::test]
+async fn albums_and_the_audit_trail() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = dev_app().await;
+    let dave = dev_token(&app, "dave", "user").await;
+    let first = app.upload_ok(&dave, &[("title", "Keep")]).await;
+    app.upload_ok(&dave, &[("title", "Other")]).await;
+    let id = first["id"].as_str().unwrap().to_owned();
+
+    sign_in(&browser, &app, "dave").await;
+    browser.goto(&app.url("/#/albums")).await;
+    wait_shown(&browser, "the albums page", "albums-view").await;
+    browser.type_into("#album-title", "Castles").await;
+    browser.click("#album-create button[type=submit]").await;
+    wait_text(&browser, "created", "album-message", "Created.").await;
+    browser
+        .wait_for(
+            "the new album",
+            "return document.querySelectorAll('#album-list li').length === 1",
+        )
+        .await;
+    fill(&browser, "#album-list li input", "Grey castles").await;
+    browser.click("#album-list li button").await;
+    wait_text(&browser, "renamed", "album-message", "Renamed.").await;
+    assert_accessible(&browser, "the albums page").await;
+    let albums = app.get_json("/albums", &dave).await;
+    assert_eq!(albums["items"][0]["title"], "Grey castles");
+    let album = albums["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Move a photo into it from the photo's page; the gallery filter finds it.
+    open_image(&browser, &app, &id).await;
+    wait_image_page(&browser).await;
+    browser
+        .wait_for(
+            "the album choice",
+            "return document.getElementById('edit-album').options.length === 2",
+        )
+        .await;
+    browser
+        .run(
+            "const s = document.getElementById('edit-album'); s.value = arguments[0];",
+            json!([album]),
+        )
+        .await;
+    browser.click("#image-form button[type=submit]").await;
+    wait_text(&browser, "moved", "image-message", "Saved.").await;
+    assert_eq!(
+        app.get_json(&format!("/images/{id}"), &dave).await["albumId"],
+        album.as_str()
+    );
+    browser.goto(&app.url(&format!("/#/?album={album}"))).await;
+    browser
+        .wait_for(
+            "the album's photos only",
+            "return !document.getElementById('gallery-view').hidden \
+             && document.querySelectorAll('#grid li').length === 1",
+        )
+        .await;
+
+    // Deleting the album keeps its photo.
+    browser.goto(&app.url("/#/albums")).await;
+    wait_shown(&browser, "the albums page", "albums-view").await;
+    browser
+        .wait_for(
+            "the album",
+            "return document.querySelectorAll('#album-list li').length === 1",
+        )
+        .await;
+    browser.click("#album-list li button.danger").await;
+    wait_text(&browser, "deleted", "album-message", "Deleted").await;
+    assert_eq!(
+        app.get_json("/images", &dave).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The audit trail: refused to a user, shown to an admin with its filters.
+    browser.goto(&app.url("/#/audit")).await;
+    wait_text(&browser, "refused", "audit-message", "You may not").await;
+    browser.click("#sign-out").await;
+    sign_in_as(&browser, &app, "root", "admin").await;
+    browser.goto(&app.url("/#/audit")).await;
+    wait_text(&browser, "events", "audit-message", "events shown").await;
+    browser.type_into("#audit-action", "album.update").await;
+    browser.click("#audit-filter button[type=submit]").await;
+    wait_text(&browser, "filtered", "audit-message", "1 events shown.").await;
+    assert_accessible(&browser, "the audit trail").await;
+    browser.set_width(375).await;
+    browser
+        .screenshot(&screenshots().join("audit-375.png"))
+        .await;
+    browser.set_width(1280).await;
+    browser
+        .screenshot(&screenshots().join("audit-1280.png"))
+        .await;
+}
