@@ -12,10 +12,11 @@ use crate::PipelineError;
 use crate::fault::{self, Fault};
 use crate::pixels::{Layout, Pixels};
 
-/// Encodes RGB or RGBA pixels (gray must be expanded first) as lossy WebP at `quality`.
+/// Encodes RGB or RGBA pixels (gray must be expanded first) as lossy WebP at `quality`,
+/// with libwebp's `method` `effort` (0 fastest … 6 smallest).
 ///
 /// The output is a bare VP8/VP8L/ALPH RIFF: no EXIF, XMP or ICC chunk can reach it.
-pub(crate) fn webp(pixels: &Pixels, quality: f32) -> Result<Vec<u8>, PipelineError> {
+pub(crate) fn webp(pixels: &Pixels, quality: f32, effort: u8) -> Result<Vec<u8>, PipelineError> {
     let channels = match pixels.layout {
         Layout::Rgb => 3,
         Layout::Rgba => 4,
@@ -35,7 +36,7 @@ pub(crate) fn webp(pixels: &Pixels, quality: f32) -> Result<Vec<u8>, PipelineErr
             "pixel buffer does not match its size",
         ));
     }
-    let config = config(quality)?;
+    let config = config(quality, effort)?;
     let mut picture = Picture::new(width, height)?;
     let source = pixels.data.as_ptr();
     // SAFETY: `source` points at `stride × height` initialised bytes (checked above) that outlive
@@ -70,8 +71,8 @@ pub(crate) fn webp(pixels: &Pixels, quality: f32) -> Result<Vec<u8>, PipelineErr
     Ok(out)
 }
 
-/// libwebp's defaults for `quality` with the tools named: sharp's `effort: 4` is method 4.
-fn config(quality: f32) -> Result<ffi::WebPConfig, PipelineError> {
+/// libwebp's defaults for `quality` with the tools named; sharp's `effort: 4` is method 4.
+fn config(quality: f32, effort: u8) -> Result<ffi::WebPConfig, PipelineError> {
     let mut config = std::mem::MaybeUninit::<ffi::WebPConfig>::uninit();
     // SAFETY: WebPConfigInitInternal fills every field of the struct when it returns non-zero
     // (it refuses only an ABI mismatch), so `assume_init` reads an initialised value.
@@ -89,7 +90,7 @@ fn config(quality: f32) -> Result<ffi::WebPConfig, PipelineError> {
     };
     Ok(ffi::WebPConfig {
         quality,
-        method: 4,
+        method: c_int::from(effort.min(crate::settings::MAX_EFFORT)),
         lossless: 0,
         alpha_compression: 1,
         // Runs the analysis pass and alpha plane on a second thread: same bytes, lower latency.
@@ -168,7 +169,7 @@ mod tests {
                 }
             })
             .collect();
-        let bytes = webp(&Pixels::new(data, w, h, Layout::Rgba), 80.0).expect("encodes");
+        let bytes = webp(&Pixels::new(data, w, h, Layout::Rgba), 80.0, 4).expect("encodes");
         assert_eq!(&bytes[..4], b"RIFF");
         assert_eq!(&bytes[8..12], b"WEBP");
         let img = decode(&bytes).to_rgba8();
@@ -179,6 +180,31 @@ mod tests {
     }
 
     #[test]
+    fn effort_trades_time_for_bytes_and_every_level_decodes() {
+        // Smooth gradients with some texture: room for the higher methods to save.
+        let (w, h) = (256u32, 256u32);
+        let data: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                let (x, y) = (i % w, i / w);
+                [(x ^ y) as u8, (x * 2) as u8, ((x + y) / 2) as u8]
+            })
+            .collect();
+        let pixels = Pixels::new(data, w, h, Layout::Rgb);
+        let sizes: Vec<usize> = (0..=crate::settings::MAX_EFFORT)
+            .map(|effort| {
+                let bytes = webp(&pixels, 80.0, effort).expect("encodes");
+                assert_eq!(decode(&bytes).to_rgb8().dimensions(), (w, h));
+                bytes.len()
+            })
+            .collect();
+        assert_ne!(sizes[0], sizes[6], "{sizes:?}");
+        assert!(
+            sizes[6] < sizes[0],
+            "method 6 is not smaller than 0: {sizes:?}"
+        );
+    }
+
+    #[test]
     fn refuses_gray_and_a_buffer_that_does_not_match_its_size() {
         let gray = Pixels {
             data: vec![0; 16],
@@ -186,13 +212,13 @@ mod tests {
             height: 4,
             layout: Layout::Gray,
         };
-        assert!(webp(&gray, 80.0).is_err());
+        assert!(webp(&gray, 80.0, 4).is_err());
         let short = Pixels {
             data: vec![0; 10],
             width: 4,
             height: 4,
             layout: Layout::Rgb,
         };
-        assert!(webp(&short, 80.0).is_err());
+        assert!(webp(&short, 80.0, 4).is_err());
     }
 }

@@ -21,4 +21,4 @@ pub use error::PipelineError;
 pub use format::{SourceFormat, sniff};
 pub use probe::{Probe, decode_cost_bytes, probe};
 pub use process::{Encoded, Processed, process};
-pub use settings::Settings;
+pub use settings::{MAX_EFFORT, Settings};

@@ -46,9 +46,13 @@ pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, PipelineE
     let (display, thumbnail) = std::thread::scope(|s| {
         let t = s.spawn(|| {
             let thumb = resize::shrink_ref(&display, settings.thumbnail_max_side)?;
-            encoded(&thumb, settings.thumbnail_quality)
+            encoded(
+                &thumb,
+                settings.thumbnail_quality,
+                settings.thumbnail_effort,
+            )
         });
-        let d = encoded(&display, settings.display_quality);
+        let d = encoded(&display, settings.display_quality, settings.display_effort);
         let t = t
             .join()
             .unwrap_or_else(|_| Err(PipelineError::internal("thumbnail encoder panicked")));
@@ -63,9 +67,9 @@ pub fn process(bytes: &[u8], settings: &Settings) -> Result<Processed, PipelineE
     })
 }
 
-fn encoded(pixels: &Pixels, quality: f32) -> Result<Encoded, PipelineError> {
+fn encoded(pixels: &Pixels, quality: f32, effort: u8) -> Result<Encoded, PipelineError> {
     Ok(Encoded {
-        bytes: encode::webp(pixels, quality)?,
+        bytes: encode::webp(pixels, quality, effort)?,
         width: pixels.width,
         height: pixels.height,
     })

@@ -157,8 +157,10 @@ pub fn pipeline_settings(config: &Config) -> pipeline::Settings {
     pipeline::Settings {
         display_max_side: p.display_max_side,
         display_quality: p.display_quality,
+        display_effort: p.display_effort,
         thumbnail_max_side: p.thumbnail_max_side,
         thumbnail_quality: p.thumbnail_quality,
+        thumbnail_effort: p.thumbnail_effort,
         max_pixels: p.max_pixels,
         max_side: p.max_side,
     }

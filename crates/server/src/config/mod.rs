@@ -75,8 +75,11 @@ pub struct ProcessingConfig {
     pub max_side: u32,
     pub display_max_side: u32,
     pub display_quality: f32,
+    /// libwebp method 0–6 for the display variant (speed against bytes).
+    pub display_effort: u8,
     pub thumbnail_max_side: u32,
     pub thumbnail_quality: f32,
+    pub thumbnail_effort: u8,
     pub workers: usize,
     pub queue: usize,
     /// Memory budget for pixels being processed at once.
@@ -175,8 +178,10 @@ pub const KNOWN_KEYS: &[&str] = &[
     "max_side",
     "display_max_side",
     "display_quality",
+    "display_effort",
     "thumbnail_max_side",
     "thumbnail_quality",
+    "thumbnail_effort",
     "processing_workers",
     "processing_queue",
     "memory_budget_mib",

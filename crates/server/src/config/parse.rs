@@ -94,8 +94,10 @@ pub(super) fn config(src: &Source) -> Result<Config, ConfigError> {
             max_side: positive(src, "max_side", 16384)?,
             display_max_side: positive(src, "display_max_side", 2048)?,
             display_quality: quality(src, "display_quality", 80.0)?,
+            display_effort: effort(src, "display_effort")?,
             thumbnail_max_side: positive(src, "thumbnail_max_side", 400)?,
             thumbnail_quality: quality(src, "thumbnail_quality", 75.0)?,
+            thumbnail_effort: effort(src, "thumbnail_effort")?,
             workers,
             queue: num(src, "processing_queue", workers * 16)?,
             memory_budget_bytes: positive::<u64>(src, "memory_budget_mib", 512)? * 1024 * 1024,
@@ -204,6 +206,18 @@ pub(super) fn positive<T: FromStr + Default + PartialEq>(
     let value = num(src, key, default)?;
     if value == T::default() {
         return Err(ConfigError::new(key, "must be greater than 0"));
+    }
+    Ok(value)
+}
+
+/// libwebp's method, 0 (fastest) to 6 (smallest); 4 (sharp's default) unset.
+fn effort(src: &Source, key: &str) -> Result<u8, ConfigError> {
+    let value: u8 = num(src, key, 4)?;
+    if value > pipeline::MAX_EFFORT {
+        return Err(ConfigError::new(
+            key,
+            format!("expected an effort between 0 and {}", pipeline::MAX_EFFORT),
+        ));
     }
     Ok(value)
 }

@@ -13,6 +13,7 @@ mod browser;
 mod client_ip;
 mod config_errors;
 mod crash;
+mod effort;
 mod encryption;
 mod erasure_lookup;
 mod errors;
