@@ -11,9 +11,11 @@ pub enum PipelineError {
     /// Over the pixel or side limit, from the header (`IMAGE_TOO_LARGE`).
     #[error("image of {width}x{height} pixels is over the size limit")]
     TooLarge { width: u32, height: u32 },
-    /// Animated PNG or WebP (`INVALID_IMAGE`).
-    #[error("animated images are not accepted")]
-    Animated,
+    /// A valid file in a form deliberately not taken: animated PNG or WebP,
+    /// a JPEG that is not 8-bit, or arithmetic-coded, lossless or
+    /// hierarchical (`INVALID_IMAGE`, saying which).
+    #[error("{0} is not supported")]
+    Unsupported(&'static str),
     /// Empty, truncated, corrupt or undecodable (`INVALID_IMAGE`).
     #[error("invalid image: {0}")]
     Invalid(String),

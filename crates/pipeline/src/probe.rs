@@ -103,6 +103,21 @@ fn jpeg_dimensions(b: &[u8]) -> Result<(u32, u32), PipelineError> {
         }
         // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
         if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            // Valid JPEG the decoder does not take: say so rather than "damaged".
+            match marker {
+                0xC9..=0xCB | 0xCD..=0xCF => {
+                    return Err(PipelineError::Unsupported("arithmetic-coded JPEG"));
+                }
+                0xC3 => return Err(PipelineError::Unsupported("lossless JPEG")),
+                0xC5..=0xC7 => return Err(PipelineError::Unsupported("hierarchical JPEG")),
+                _ => {}
+            }
+            match *b.get(i + 2).ok_or_else(truncated)? {
+                8 => {}
+                12 => return Err(PipelineError::Unsupported("12-bit JPEG")),
+                16 => return Err(PipelineError::Unsupported("16-bit JPEG")),
+                _ => return Err(PipelineError::invalid("JPEG sample precision is not 8")),
+            }
             let height = be16(b, i + 3)?;
             let width = be16(b, i + 5)?;
             return Ok((width, height));
@@ -128,7 +143,7 @@ fn png_header(b: &[u8]) -> Result<(u32, u32), PipelineError> {
         let len = be32(b, i)? as usize;
         let kind = b.get(i + 4..i + 8).ok_or_else(truncated)?;
         match kind {
-            b"acTL" => return Err(PipelineError::Animated),
+            b"acTL" => return Err(PipelineError::Unsupported("animated PNG")),
             b"IDAT" | b"IEND" => return Ok((width, height)),
             _ => {}
         }
@@ -166,7 +181,7 @@ fn webp_header(b: &[u8]) -> Result<(u32, u32), PipelineError> {
             let width = le24(b, data + 4)? + 1;
             let height = le24(b, data + 7)? + 1;
             if flags & 0x02 != 0 {
-                return Err(PipelineError::Animated);
+                return Err(PipelineError::Unsupported("animated WebP"));
             }
             Ok((width, height))
         }

@@ -135,9 +135,12 @@ pub enum ProcessingError {
         max_pixels: u64,
         max_side: u32,
     },
-    /// Empty, truncated, corrupt, animated or lying about itself.
+    /// Empty, truncated, corrupt or lying about itself.
     #[error("invalid image: {0}")]
     Invalid(String),
+    /// Valid, but in a form not taken (animated, 12-bit JPEG …): named.
+    #[error("{0} is not supported")]
+    Unsupported(&'static str),
     /// The pool and its queue are full.
     #[error("processing pool full")]
     Overloaded,
@@ -157,7 +160,7 @@ impl ProcessingError {
                 max_pixels: settings.max_pixels,
                 max_side: settings.max_side,
             },
-            PipelineError::Animated => Self::Invalid("animated images are not accepted".into()),
+            PipelineError::Unsupported(what) => Self::Unsupported(what),
             PipelineError::Invalid(why) => Self::Invalid(why),
             PipelineError::Internal(why) => Self::Internal(why),
         }

@@ -27,7 +27,10 @@ export function explain(status, body, retryAfter) {
   switch (code) {
     case "FILE_TOO_LARGE": return "This file is too big: the limit is 10 MiB.";
     case "UNSUPPORTED_FILE_TYPE": return "This is not an image type we take (JPEG, PNG or WebP).";
-    case "INVALID_IMAGE": return "This image is damaged or not a still image.";
+    case "INVALID_IMAGE":
+      // A form we do not take is named by the API ("12-bit JPEG is not supported").
+      return body.message && body.message.endsWith("not supported")
+        ? `${body.message}.` : "This image is damaged or not a still image.";
     case "IMAGE_TOO_LARGE": return "This image has too many pixels.";
     case "RATE_LIMITED": return `Too many uploads at once: try again in ${retryAfter || "a few"} seconds.`;
     case "OVERLOADED":

@@ -18,7 +18,8 @@ fn outcome(r: &Result<pipeline::Processed, PipelineError>) -> &'static str {
         Ok(_) => "ok",
         Err(PipelineError::Invalid(_)) => "invalid",
         Err(PipelineError::TooLarge { .. }) => "too_large",
-        Err(PipelineError::Animated) => "animated",
+        Err(PipelineError::Unsupported(what)) if what.starts_with("animated") => "animated",
+        Err(PipelineError::Unsupported(_)) => "not_supported",
         Err(PipelineError::UnsupportedType) => "unsupported",
         // No hostile file may pass for our fault: that would be a 500, not a 400.
         Err(PipelineError::Internal(_)) => "internal",

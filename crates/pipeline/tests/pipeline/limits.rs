@@ -86,8 +86,14 @@ fn animated_png_is_refused() {
     let actl = png_chunk(b"acTL", &[0, 0, 0, 2, 0, 0, 0, 0]);
     let apng = png_insert_after_ihdr(&png, &actl);
     let s = Settings::default();
-    assert!(matches!(probe(&apng, &s), Err(PipelineError::Animated)));
-    assert!(matches!(process(&apng, &s), Err(PipelineError::Animated)));
+    assert!(matches!(
+        probe(&apng, &s),
+        Err(PipelineError::Unsupported("animated PNG"))
+    ));
+    assert!(matches!(
+        process(&apng, &s),
+        Err(PipelineError::Unsupported("animated PNG"))
+    ));
 }
 
 #[test]
@@ -106,5 +112,8 @@ fn animated_webp_is_refused() {
     bytes.extend((body.len() as u32).to_le_bytes());
     bytes.extend(body);
     let r = process(&bytes, &Settings::default());
-    assert!(matches!(r, Err(PipelineError::Animated)), "{r:?}");
+    assert!(
+        matches!(r, Err(PipelineError::Unsupported("animated WebP"))),
+        "{r:?}"
+    );
 }

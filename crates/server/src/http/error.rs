@@ -52,6 +52,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("request body too slow")]
     RequestTimeout,
+    /// A valid image in a form not taken (`INVALID_IMAGE`, naming it).
+    #[error("{0} is not supported")]
+    UnsupportedImage(&'static str),
     #[error("version conflict")]
     VersionConflict { current: i64 },
     /// The account's erasure is under way (`DELETE /users/{id}`).
@@ -88,7 +91,7 @@ impl ApiError {
         match self {
             Validation(_) => ErrorCode::Validation,
             UnsupportedFileType => ErrorCode::UnsupportedFileType,
-            InvalidImage(_) => ErrorCode::InvalidImage,
+            InvalidImage(_) | UnsupportedImage(_) => ErrorCode::InvalidImage,
             ImageTooLarge(_) => ErrorCode::ImageTooLarge,
             InvalidCursor => ErrorCode::InvalidCursor,
             MissingToken => ErrorCode::MissingToken,
@@ -126,6 +129,13 @@ impl ApiError {
             Validation(_) => "The request is invalid".into(),
             UnsupportedFileType => "Only JPEG, PNG and WebP images are accepted".into(),
             InvalidImage(_) => "The file is not a valid still image".into(),
+            UnsupportedImage(what) => {
+                let mut message = format!("{what} is not supported");
+                if let Some(first) = message.get(..1) {
+                    message.replace_range(..1, &first.to_uppercase());
+                }
+                message
+            }
             ImageTooLarge(why) => why.clone(),
             InvalidCursor => "The cursor is invalid for this query".into(),
             MissingToken => "A bearer token is required".into(),
@@ -184,6 +194,7 @@ impl From<ProcessingError> for ApiError {
                 thousands(max_pixels)
             )),
             ProcessingError::Invalid(why) => ApiError::InvalidImage(why),
+            ProcessingError::Unsupported(what) => ApiError::UnsupportedImage(what),
             ProcessingError::Overloaded => ApiError::Overloaded,
             ProcessingError::Internal(why) => ApiError::Internal(why),
         }

@@ -43,6 +43,7 @@ mod slow_clients;
 mod support;
 mod tls;
 mod token_claims;
+mod unsupported_forms;
 mod url_key_rotation;
 mod users;
 mod web;
