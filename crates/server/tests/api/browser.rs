@@ -68,6 +68,17 @@ async fn tiles(browser: &Browser) -> u64 {
         .unwrap()
 }
 
+/// Screenshots `<name>-1280.png` and `<name>-375.png` of the page as it is;
+/// the window is left 1280 px wide.
+async fn both_widths(browser: &Browser, name: &str) {
+    for width in [375, 1280] {
+        browser.set_width(width).await;
+        browser
+            .screenshot(&screenshots().join(format!("{name}-{width}.png")))
+            .await;
+    }
+}
+
 fn screenshots() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -118,16 +129,8 @@ async fn a_person_signs_in_uploads_sees_errors_and_only_their_photos() {
         .await;
     assert_eq!(alt, "A red and blue test card");
 
-    browser.set_width(1280).await;
-    browser
-        .screenshot(&screenshots().join("gallery-1280.png"))
-        .await;
     assert_accessible(&browser, "the gallery").await;
-    browser.set_width(375).await;
-    browser
-        .screenshot(&screenshots().join("gallery-375.png"))
-        .await;
-    browser.set_width(1280).await;
+    both_widths(&browser, "gallery").await;
 
     // A text file named like a photo: its error in plain words, nothing added.
     let fake = dir.path().join("notes.jpg");
@@ -173,17 +176,8 @@ async fn scrolling_loads_the_next_page() {
         return;
     };
     let app = dev_app().await;
-    let signed: Value = app
-        .client
-        .post(app.url("/web/dev-sign-in"))
-        .json(&json!({ "sub": "carol", "role": "user" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signed["accessToken"].as_str().unwrap();
+    let token = dev_token(&app, "carol", "user").await;
+    let token = token.as_str();
     for _ in 0..30 {
         app.upload_ok(token, &[]).await;
     }
@@ -275,16 +269,8 @@ async fn editing_a_conflict_from_a_second_window_deleting_and_the_account() {
     let first = browser.window().await;
     open_image(&browser, &app, &id).await;
     wait_image_page(&browser).await;
-    browser.set_width(1280).await;
-    browser
-        .screenshot(&screenshots().join("image-1280.png"))
-        .await;
     assert_accessible(&browser, "the image page").await;
-    browser.set_width(375).await;
-    browser
-        .screenshot(&screenshots().join("image-375.png"))
-        .await;
-    browser.set_width(1280).await;
+    both_widths(&browser, "image").await;
     fill(&browser, "#edit-title", "Castle").await;
     browser.click("#image-form button[type=submit]").await;
     wait_text(&browser, "saved", "image-message", "Saved.").await;
@@ -345,15 +331,8 @@ async fn editing_a_conflict_from_a_second_window_deleting_and_the_account() {
         "Exported 1 photos and 0 albums.",
     )
     .await;
-    browser
-        .screenshot(&screenshots().join("account-1280.png"))
-        .await;
     assert_accessible(&browser, "the account page").await;
-    browser.set_width(375).await;
-    browser
-        .screenshot(&screenshots().join("account-375.png"))
-        .await;
-    browser.set_width(1280).await;
+    both_widths(&browser, "account").await;
     browser.type_into("#erase-confirm", "alicia").await;
     browser.click("#erase-form button[type=submit]").await;
     wait_text(
@@ -656,12 +635,5 @@ async fn albums_and_the_audit_trail() {
     browser.click("#audit-filter button[type=submit]").await;
     wait_text(&browser, "filtered", "audit-message", "1 events shown.").await;
     assert_accessible(&browser, "the audit trail").await;
-    browser.set_width(375).await;
-    browser
-        .screenshot(&screenshots().join("audit-375.png"))
-        .await;
-    browser.set_width(1280).await;
-    browser
-        .screenshot(&screenshots().join("audit-1280.png"))
-        .await;
+    both_widths(&browser, "audit").await;
 }
