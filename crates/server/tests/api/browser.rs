@@ -497,11 +497,16 @@ async fn signing_in_through_the_identity_provider() {
     browser.type_into("input[name=login]", "erin").await;
     browser.type_into("input[name=password]", "any").await;
     browser.click("button[type=submit]").await;
+    // The login page gives way to the consent page (or, consent remembered,
+    // straight back to the gallery).
+    let left_login = format!(
+        "return location.href.startsWith({}) \
+         || (document.querySelector('input[name=login]') === null \
+             && document.querySelector('button[type=submit]') !== null)",
+        json!(page)
+    );
     browser
-        .wait_for(
-            "the consent page or the gallery",
-            "return location.href.startsWith(arguments[0]) || document.querySelector('button[type=submit]') !== null",
-        )
+        .wait_for("the consent page or the gallery", &left_login)
         .await;
     let back = browser.run("return location.href", json!([])).await;
     if !back.as_str().unwrap().starts_with(&page) {

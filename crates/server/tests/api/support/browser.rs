@@ -155,11 +155,14 @@ impl Browser {
         .await
     }
 
-    /// Waits until `script` returns true; panics naming `what` after `limit`.
+    /// Waits until `script` returns true; panics naming `what` after 30 s.
+    /// A script that throws (the page is still elsewhere, e.g. at the
+    /// identity provider) counts as not yet.
     pub async fn wait_for(&self, what: &str, script: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
+        let guarded = format!("try {{ {script} }} catch (e) {{ return false; }}");
         loop {
-            if self.run(script, json!([])).await == json!(true) {
+            if self.run(&guarded, json!([])).await == json!(true) {
                 return;
             }
             assert!(Instant::now() < deadline, "not within 30 s: {what}");
