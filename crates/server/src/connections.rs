@@ -7,7 +7,8 @@
 //! idle connections cannot lock out a new client, not even one from the same
 //! address (a load balancer's health check). Only when none is idle is the
 //! new connection refused. A connection idle for `idle_timeout` is closed
-//! too. Closing is graceful: a request under way finishes first.
+//! too. A connection closed to make room is idle, so it is dropped at once
+//! (its file descriptor is the point); otherwise closing is graceful.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -45,11 +46,9 @@ impl ConnectionLimits {
     }
 }
 
-/// The soft `RLIMIT_NOFILE`, read from `/proc/self/limits` (Linux).
+/// The soft `RLIMIT_NOFILE` (the one `accept` fails at); `None` when unlimited.
 fn open_file_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line.split_whitespace().nth(3)?.parse().ok()
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
 }
 
 /// What a connection's task and its requests share.
@@ -58,6 +57,8 @@ pub struct Activity {
     /// Milliseconds since `Connections::epoch` of the last request's end.
     last_active: AtomicU64,
     closing: AtomicBool,
+    /// Closed to make room at a cap, rather than at shutdown.
+    shed: AtomicBool,
     close: Notify,
     epoch: Instant,
 }
@@ -84,12 +85,23 @@ impl Activity {
 
     /// Resolves once the connection has been asked to close.
     pub async fn closed(&self) {
-        if !self.closing.load(Ordering::Acquire) {
+        if !self.closing() {
             self.close.notified().await;
         }
     }
 
-    fn ask_to_close(&self) {
+    /// Whether it has been asked to close (shed, or shutdown).
+    pub fn closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Whether it was asked to close to make room for another connection.
+    pub fn was_shed(&self) -> bool {
+        self.shed.load(Ordering::Acquire)
+    }
+
+    fn ask_to_close(&self, shed: bool) {
+        self.shed.fetch_or(shed, Ordering::AcqRel);
         self.closing.store(true, Ordering::Release);
         // A stored permit, so a task not waiting yet (mid-handshake) sees it.
         self.close.notify_one();
@@ -147,7 +159,7 @@ impl Books {
         let Some(open) = oldest.and_then(|id| self.remove(id)) else {
             return false;
         };
-        open.activity.ask_to_close();
+        open.activity.ask_to_close(true);
         metrics::counter!("http_connections_shed_total", "reason" => reason).increment(1);
         true
     }
@@ -223,6 +235,7 @@ impl Connections {
                 u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX),
             ),
             closing: AtomicBool::new(false),
+            shed: AtomicBool::new(false),
             close: Notify::new(),
             epoch: self.epoch,
         });
@@ -246,7 +259,7 @@ impl Connections {
     /// Asks every connection to close (shutdown).
     pub fn close_all(&self) {
         for open in self.books().open.values() {
-            open.activity.ask_to_close();
+            open.activity.ask_to_close(false);
         }
     }
 
@@ -276,6 +289,7 @@ mod tests {
         let _busy = second.activity.busy();
         let third = connections.admit(ip).expect("room made");
         assert!(first.activity.closing.load(Ordering::Acquire));
+        assert!(first.activity.was_shed());
         assert!(!second.activity.closing.load(Ordering::Acquire));
         // Now both held connections are busy: no room.
         let _busy_third = third.activity.busy();
@@ -308,7 +322,7 @@ mod tests {
     #[test]
     fn the_open_file_limit_bounds_the_total() {
         let derived = ConnectionLimits::new(None, 100, Duration::from_secs(1));
-        let files = open_file_limit().expect("readable on Linux");
+        let files = open_file_limit().expect("a limit is set");
         assert!(
             (derived.total as u64) < files,
             "{} vs {files}",

@@ -30,6 +30,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often an HTTP/2 peer is pinged, and how long its answer may take.
 const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+/// How long an idle connection being closed gets to take its leave (an
+/// HTTP/2 peer acknowledging the GOAWAY) before it is dropped.
+const GOODBYE_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves `router` on `listener` until `shutdown` completes; with `tls`, only
 /// HTTPS is spoken. Connections are counted and shed by `connections`.
@@ -115,7 +118,13 @@ pub async fn serve(
                     drive(connection, &admitted, idle_timeout).await;
                 }
                 Some(tls) => {
-                    let Some(stream) = tls.accept(stream, peer).await else {
+                    // A connection shed mid-handshake gives its descriptor back
+                    // now, not at the handshake deadline.
+                    let stream = tokio::select! {
+                        stream = tls.accept(stream, peer) => stream,
+                        () = admitted.activity.closed() => None,
+                    };
+                    let Some(stream) = stream else {
                         return;
                     };
                     let connection =
@@ -139,8 +148,8 @@ pub async fn serve(
     }
 }
 
-/// Runs one connection to its end, closing it gracefully (requests under way
-/// finish first) when it has been idle too long or is asked to close.
+/// Runs one connection to its end, closing it when it has been idle too long
+/// or is asked to close.
 async fn drive<C>(connection: C, admitted: &Admitted, idle_timeout: Duration)
 where
     C: Future + GracefulConnection,
@@ -159,16 +168,36 @@ where
             }
         }
     }
-    // Nothing in flight: just close. Its file descriptor is what the caps
-    // protect, and a peer flooding idle connections never answers the
-    // HTTP/2 goodbye anyway.
-    if activity.idle() {
+    // Shed to make room: its file descriptor is the point, and a peer
+    // flooding idle connections never answers a goodbye anyway.
+    if activity.was_shed() && activity.idle() {
         return;
     }
-    // Requests under way finish first, bounded so a client that never lets
-    // go cannot keep the connection forever.
+    // Otherwise a goodbye (HTTP/2 GOAWAY, so the peer knows which requests
+    // were taken and retries the rest elsewhere; HTTP/1.1 closes when idle).
+    // Requests under way finish first; an idle peer that does not answer is
+    // dropped after a moment, a busy one after the drain timeout.
     connection.as_mut().graceful_shutdown();
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, connection).await;
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    let mut watching = !activity.closing();
+    loop {
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            // Shed while taking its leave (it is off the books already): the
+            // caps only hold if its descriptor goes now.
+            () = activity.closed(), if watching => {
+                watching = false;
+                if activity.was_shed() && activity.idle() {
+                    return;
+                }
+            }
+            () = tokio::time::sleep(GOODBYE_GRACE) => {
+                if activity.idle() || tokio::time::Instant::now() >= deadline {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// A hyper connection that can be asked to finish gracefully.

@@ -20,29 +20,51 @@ async fn idle_h2(app: &TestApp) -> Option<TcpStream> {
     Some(stream)
 }
 
-/// Reads (and drops) whatever comes until the server closes; how long that took.
-async fn until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
-    let started = Instant::now();
+/// Reads whatever comes until the server closes; the bytes received.
+async fn until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Vec<u8>> {
+    let mut received = Vec::new();
     let mut buf = [0u8; 1024];
     tokio::time::timeout(limit, async {
         loop {
             match stream.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
-                Ok(_) => {}
+                Ok(n) => received.extend_from_slice(&buf[..n]),
             }
         }
     })
     .await
     .ok()
-    .map(|()| started.elapsed())
+    .map(|()| received)
 }
+
+/// The types of the HTTP/2 frames in `bytes` (each frame: a 3-byte length,
+/// then its type).
+fn frame_types(mut bytes: &[u8]) -> Vec<u8> {
+    let mut types = Vec::new();
+    while bytes.len() >= 9 {
+        let length =
+            usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]);
+        types.push(bytes[3]);
+        bytes = &bytes[(9 + length).min(bytes.len())..];
+    }
+    types
+}
+
+/// The HTTP/2 GOAWAY frame type.
+const GOAWAY: u8 = 0x7;
 
 #[tokio::test]
 async fn idle_connections_are_closed_after_the_idle_timeout() {
     let app = spawn_with(&[("IMAGE_SERVICE_IDLE_TIMEOUT_SECS", "1")]).await;
     let mut h2 = idle_h2(&app).await.expect("connect");
     let closed = until_closed(&mut h2, Duration::from_secs(15)).await;
-    assert!(closed.is_some(), "an idle HTTP/2 connection stayed open");
+    let received = closed.expect("an idle HTTP/2 connection stayed open");
+    // Told why, so a client knows no request was lost and reconnects.
+    assert!(
+        frame_types(&received).contains(&GOAWAY),
+        "closed without a GOAWAY: frames {:?}",
+        frame_types(&received)
+    );
 
     let mut h1 = TcpStream::connect(app.addr()).await.unwrap();
     let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", app.addr());

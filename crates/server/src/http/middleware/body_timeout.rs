@@ -96,6 +96,15 @@ impl HttpBody for PacedBody {
         let this = &mut *self;
         let now = Instant::now();
         this.started.get_or_insert(now);
+        // Bytes already here are taken whatever the clocks say: only a client
+        // that has nothing ready is judged (not one whose body waited on us).
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            this.pause = None;
+            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
+                this.received += data.map_or(0, |d| d.len() as u64);
+            }
+            return Poll::Ready(frame.map(|r| r.map_err(BoxError::from)));
+        }
         if this.deadline.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Some(Err(Box::new(BodyTimedOut(
                 "not complete within the request timeout",
@@ -105,13 +114,6 @@ impl HttpBody for PacedBody {
             return Poll::Ready(Some(Err(Box::new(BodyTimedOut(
                 "slower than the minimum rate",
             )))));
-        }
-        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
-            this.pause = None;
-            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
-                this.received += data.map_or(0, |d| d.len() as u64);
-            }
-            return Poll::Ready(frame.map(|r| r.map_err(BoxError::from)));
         }
         let idle = this.pace.idle;
         let pause = this
