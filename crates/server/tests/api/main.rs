@@ -12,6 +12,7 @@ mod body_reading;
 mod browser;
 mod client_ip;
 mod config_errors;
+mod corpus;
 mod crash;
 mod effort;
 mod encryption;
