@@ -11,7 +11,7 @@ use crate::support::browser::{Browser, browser};
 use crate::support::{TestApp, images, spawn_with};
 
 /// Development authentication, as `cargo run --release` starts.
-async fn dev_app() -> TestApp {
+pub(crate) async fn dev_app() -> TestApp {
     spawn_with(&[
         ("IMAGE_SERVICE_AUTH_ISSUER", ""),
         ("IMAGE_SERVICE_AUTH_AUDIENCE", ""),
@@ -52,7 +52,7 @@ async fn sign_in_as(browser: &Browser, app: &TestApp, user: &str, role: &str) {
         .await;
 }
 
-async fn assert_accessible(browser: &Browser, page: &str) {
+pub(crate) async fn assert_accessible(browser: &Browser, page: &str) {
     let violations = browser.accessibility_violations().await;
     assert!(violations.is_empty(), "{page}: {violations:#?}");
 }
@@ -200,7 +200,7 @@ async fn scrolling_loads_the_next_page() {
 }
 
 /// A development token for `sub`, as the page's sign-in gets one.
-async fn dev_token(app: &TestApp, sub: &str, role: &str) -> String {
+pub(crate) async fn dev_token(app: &TestApp, sub: &str, role: &str) -> String {
     let signed: Value = app
         .client
         .post(app.url("/web/dev-sign-in"))
@@ -229,7 +229,7 @@ async fn fill(browser: &Browser, css: &str, text: &str) {
     browser.type_into(css, text).await;
 }
 
-async fn wait_text(browser: &Browser, what: &str, id: &str, text: &str) {
+pub(crate) async fn wait_text(browser: &Browser, what: &str, id: &str, text: &str) {
     let script = format!(
         "return document.getElementById('{id}').textContent.includes({})",
         json!(text)
@@ -237,7 +237,7 @@ async fn wait_text(browser: &Browser, what: &str, id: &str, text: &str) {
     browser.wait_for(what, &script).await;
 }
 
-async fn wait_shown(browser: &Browser, what: &str, id: &str) {
+pub(crate) async fn wait_shown(browser: &Browser, what: &str, id: &str) {
     let script = format!("return !document.getElementById('{id}').hidden");
     browser.wait_for(what, &script).await;
 }
@@ -389,166 +389,6 @@ async fn a_moderator_removes_another_users_image() {
 /// figures: the page's LCP as loaded (the sign-in screen), and from the
 /// sign-in click to the last of the first page's 24 thumbnails received, of
 /// a gallery holding 100 photos, in headless Chromium on loopback.
-#[tokio::test]
-#[ignore = "a benchmark: prints the gallery's paint timings"]
-async fn gallery_paint_timings_with_100_images() {
-    let Some(browser) = browser().await else {
-        return;
-    };
-    let app = dev_app().await;
-    let token = dev_token(&app, "lcp", "user").await;
-    for n in 0..100 {
-        let jpeg = images::jpeg(1200 + n % 7, 900);
-        let response = app.upload_with(&token, jpeg, "image/jpeg", &[]).await;
-        assert_eq!(response.status(), 201);
-    }
-    let (mut loaded, mut gallery) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        browser.goto(&app.url("/")).await;
-        browser
-            .wait_for(
-                "the sign-in form",
-                "return !document.getElementById('dev-sign-in').hidden",
-            )
-            .await;
-        let lcp = browser
-            .call_async(
-                "const done = arguments[arguments.length - 1]; \
-                 new PerformanceObserver(list => { const e = list.getEntries(); \
-                   done(e[e.length - 1].startTime); }).observe({ type: 'largest-contentful-paint', buffered: true });",
-            )
-            .await;
-        loaded.push(lcp.as_f64().unwrap());
-        browser.type_into("#dev-user", "lcp").await;
-        browser
-            .run("window.signInAt = performance.now()", json!([]))
-            .await;
-        browser.click("#dev-sign-in button[type=submit]").await;
-        browser
-            .wait_for(
-                "the first page",
-                "return [...document.querySelectorAll('#grid img')].filter(i => i.complete && i.naturalWidth > 0).length >= 24",
-            )
-            .await;
-        let shown = browser
-            .run(
-                "const r = performance.getEntriesByType('resource') \
-                   .filter(e => e.name.includes('/files/') && e.startTime >= window.signInAt); \
-                 return Math.max(...r.map(e => e.responseEnd)) - window.signInAt;",
-                json!([]),
-            )
-            .await;
-        gallery.push(shown.as_f64().unwrap());
-    }
-    loaded.sort_by(f64::total_cmp);
-    gallery.sort_by(f64::total_cmp);
-    println!(
-        "page LCP (sign-in screen), 5 loads: {loaded:?} ms; median {}",
-        loaded[2]
-    );
-    println!(
-        "sign-in to first 24 thumbnails, 5 runs: {gallery:?} ms; median {}",
-        gallery[2]
-    );
-}
-
-/// Sign-in through a real OpenID Connect provider (oidc-provider on
-/// loopback): the authorization code flow with PKCE from the page, its
-/// login and consent pages, back to the gallery with a working token.
-#[tokio::test]
-async fn signing_in_through_the_identity_provider() {
-    use crate::support::backends::as_settings;
-    use crate::support::identity_provider::{ClientSpec, IdentityProvider};
-
-    let Some(browser) = browser().await else {
-        return;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let page = format!("http://127.0.0.1:{port}/");
-    let Some(provider) = IdentityProvider::start(&[ClientSpec::web_page("gallery", page.clone())])
-    else {
-        return;
-    };
-    let mut env = provider.service_env();
-    env.push(("IMAGE_SERVICE_LISTEN", format!("127.0.0.1:{port}")));
-    env.push(("IMAGE_SERVICE_WEB_CLIENT_ID", "gallery".to_owned()));
-    let app = spawn_with(&as_settings(&env)).await;
-
-    browser.goto(&page).await;
-    wait_shown(
-        &browser,
-        "the provider's sign-in button",
-        "provider-sign-in",
-    )
-    .await;
-    assert_accessible(&browser, "the sign-in page").await;
-    browser.click("#sign-in-provider").await;
-    // The provider's own login page, then its consent page.
-    browser
-        .wait_for(
-            "the login page",
-            "return document.querySelector('input[name=login]') !== null",
-        )
-        .await;
-    browser.type_into("input[name=login]", "erin").await;
-    browser.type_into("input[name=password]", "any").await;
-    browser.click("button[type=submit]").await;
-    // The login page gives way to the consent page (or, consent remembered,
-    // straight back to the gallery).
-    let left_login = format!(
-        "return location.href.startsWith({}) \
-         || (document.querySelector('input[name=login]') === null \
-             && document.querySelector('button[type=submit]') !== null)",
-        json!(page)
-    );
-    browser
-        .wait_for("the consent page or the gallery", &left_login)
-        .await;
-    let back = browser.run("return location.href", json!([])).await;
-    if !back.as_str().unwrap().starts_with(&page) {
-        browser.click("button[type=submit]").await;
-    }
-    wait_shown(&browser, "the gallery", "gallery-view").await;
-    wait_text(&browser, "who is signed in", "who", "erin").await;
-    let address = browser.run("return location.href", json!([])).await;
-    assert!(
-        !address.as_str().unwrap().contains("code="),
-        "the code stayed in the address: {address}"
-    );
-    let stored = browser
-        .run(
-            "return JSON.stringify(Object.assign({}, localStorage, sessionStorage))",
-            json!([]),
-        )
-        .await;
-    assert!(
-        !stored.as_str().unwrap().contains("eyJ"),
-        "a token in web storage: {stored}"
-    );
-
-    // The provider's token works for the API through the page.
-    let dir = tempfile::tempdir().unwrap();
-    let photo = dir.path().join("photo.jpg");
-    std::fs::write(&photo, images::jpeg(320, 240)).unwrap();
-    browser
-        .type_into("#files", &photo.display().to_string())
-        .await;
-    browser.click("#upload button[type=submit]").await;
-    browser
-        .wait_for(
-            "the upload",
-            "return document.querySelectorAll('#grid li').length === 1",
-        )
-        .await;
-    browser.click("#sign-out").await;
-    wait_shown(&browser, "signed out", "provider-sign-in").await;
-    drop(app);
-}
-
 #[tokio::test]
 async fn albums_and_the_audit_trail() {
     let Some(browser) = browser().await else {

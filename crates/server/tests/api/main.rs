@@ -10,6 +10,8 @@ mod audit_verify;
 mod auth;
 mod body_reading;
 mod browser;
+mod browser_paint;
+mod browser_sign_in;
 mod client_ip;
 mod config_errors;
 mod corpus;
