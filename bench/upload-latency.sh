@@ -2,9 +2,11 @@
 # Latency of one upload over HTTP, request to 201 (docs/benchmarks.md, "One
 # 12-megapixel upload"): the release binary on the embedded store (SQLite and
 # encrypted files, both variants fsynced), a development token, uploads limit
-# off, one upload at a time. One warm-up upload, then RUNS timed ones.
+# off, one upload at a time. One warm-up upload, then RUNS timed ones. Then,
+# in the same run, the pipeline's stages on the same file alone
+# (`bench-pipeline --stages`), and the upload's median over the display encode's.
 #
-#   bench/upload-latency.sh IMAGE [RUNS]      # prints median, min and max seconds
+#   bench/upload-latency.sh IMAGE [RUNS]      # median, min and max; stages; ratio
 #
 # Knobs (environment): BIN (the binary; default the release build under
 # CARGO_TARGET_DIR), PORT (18090), GAP (s between uploads, 0.3).
@@ -40,6 +42,15 @@ for i in $(seq 0 "$RUNS"); do
   ((i > 0)) && times+=("${out#* }")
   sleep "$GAP"
 done
-printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1 * 1000}
+median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1 * 1000}
   END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-       printf "uploads %d  median %.0f ms  min %.0f ms  max %.0f ms\n", NR, m, a[1], a[NR]}'
+       printf "%.1f %.0f %.0f", m, a[1], a[NR]}')
+read -r p50 fastest slowest <<<"$median"
+echo "uploads $RUNS  median $p50 ms  min $fastest ms  max $slowest ms"
+
+mkdir "$DATA/one"
+cp "$IMAGE" "$DATA/one/"
+stages=$("$BIN" bench-pipeline "$DATA/one" --stages --runs "$RUNS")
+echo "stages (median ms): $stages"
+encode=$(sed -E 's/.*"display_encode_ms":([0-9.]+).*/\1/' <<<"$stages")
+awk -v p="$p50" -v e="$encode" 'BEGIN { printf "upload p50 / display encode alone: %.3f\n", p / e }'

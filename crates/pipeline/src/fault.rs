@@ -4,7 +4,8 @@
 //! switch a fault on in production.
 //!
 //! `IMAGE_PIPELINE_FAULT` names one fault: `encoder` (libwebp refuses to
-//! encode), `out-of-memory` (a pixel buffer cannot be allocated), `panic` (the
+//! encode), `display-encoder` (only the display encode fails, after the
+//! thumbnail was handed over), `out-of-memory` (a pixel buffer cannot be allocated), `panic` (the
 //! worker panics) or `resizer` (the resizer fails). It is deliberately not an
 //! `IMAGE_SERVICE_*` setting: configuration refuses unknown keys of that prefix.
 
@@ -12,6 +13,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fault {
     Encoder,
+    DisplayEncoder,
     OutOfMemory,
     Panic,
     Resizer,
@@ -25,6 +27,7 @@ pub(crate) fn injected(fault: Fault) -> bool {
         CHOSEN.get_or_init(
             || match std::env::var("IMAGE_PIPELINE_FAULT").ok()?.as_str() {
                 "encoder" => Some(Fault::Encoder),
+                "display-encoder" => Some(Fault::DisplayEncoder),
                 "out-of-memory" => Some(Fault::OutOfMemory),
                 "panic" => Some(Fault::Panic),
                 "resizer" => Some(Fault::Resizer),

@@ -20,5 +20,5 @@ mod settings;
 pub use error::PipelineError;
 pub use format::{SourceFormat, sniff};
 pub use probe::{Probe, decode_cost_bytes, probe};
-pub use process::{Encoded, Processed, process};
+pub use process::{Encoded, Processed, process, process_with};
 pub use settings::{MAX_EFFORT, Settings};

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
-use pipeline::{PipelineError, Processed, Settings};
+use pipeline::{Encoded, PipelineError, Processed, Settings};
 use tokio::sync::Semaphore;
 
 use crate::memory_budget::MemoryBudget;
@@ -50,9 +50,14 @@ impl Processor {
 
     /// Validates from the header, waits for budget and a worker, then runs the
     /// pipeline on the blocking pool. Every outcome is counted in
-    /// `uploads_processed_total`.
-    pub async fn process(&self, bytes: Bytes) -> Result<Processed, ProcessingError> {
-        let result = self.admit_and_run(bytes).await;
+    /// `uploads_processed_total`. `thumbnail_ready` gets the thumbnail while
+    /// the display variant is still being encoded (see [`pipeline::process_with`]).
+    pub async fn process(
+        &self,
+        bytes: Bytes,
+        thumbnail_ready: impl FnOnce(&Encoded) + Send + 'static,
+    ) -> Result<Processed, ProcessingError> {
+        let result = self.admit_and_run(bytes, thumbnail_ready).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(ProcessingError::Overloaded) => "overloaded",
@@ -63,7 +68,11 @@ impl Processor {
         result
     }
 
-    async fn admit_and_run(&self, bytes: Bytes) -> Result<Processed, ProcessingError> {
+    async fn admit_and_run(
+        &self,
+        bytes: Bytes,
+        thumbnail_ready: impl FnOnce(&Encoded) + Send + 'static,
+    ) -> Result<Processed, ProcessingError> {
         let probe = pipeline::probe(&bytes, &self.settings).map_err(|e| self.refusal(e))?;
         let cost_mib = pipeline::decode_cost_bytes(&probe).div_ceil(MIB).max(1);
 
@@ -83,7 +92,7 @@ impl Processor {
         let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || {
             let _enter = span.enter();
-            pipeline::process(&bytes, &settings)
+            pipeline::process_with(&bytes, &settings, thumbnail_ready)
         })
         .await;
         metrics::histogram!("processing_duration_seconds").record(started.elapsed().as_secs_f64());

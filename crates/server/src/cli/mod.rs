@@ -83,6 +83,13 @@ pub enum Command {
         /// Images processed at once (default: one per core).
         #[arg(long, default_value_t = 0)]
         concurrency: usize,
+        /// Instead, time each stage of each image alone (decode, prepare, display
+        /// encode, thumbnail, whole job), one JSON line per image.
+        #[arg(long)]
+        stages: bool,
+        /// With --stages: timed runs per stage (medians are printed).
+        #[arg(long, default_value_t = 9)]
+        runs: usize,
     },
     /// Copy every album, image, blob and audit event to other stores (e.g. from
     /// the embedded SQLite + files to PostgreSQL + S3); run it again to resume.
@@ -176,8 +183,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::BenchPipeline { dir, concurrency } => {
+        Command::BenchPipeline {
+            dir,
+            concurrency,
+            stages,
+            runs,
+        } => {
             let settings = crate::startup::pipeline_settings(&config);
+            if stages {
+                let files = tokio::task::spawn_blocking(move || {
+                    pipeline::bench::stages(&dir, runs, &settings)
+                })
+                .await?;
+                for (file, times) in files {
+                    let times = times.with_context(|| format!("{file}: not timed"))?;
+                    println!("{}", serde_json::to_string(&times)?);
+                }
+                return Ok(());
+            }
             let report = tokio::task::spawn_blocking(move || {
                 pipeline::bench::run(&dir, concurrency, &settings)
             })

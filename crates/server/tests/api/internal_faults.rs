@@ -65,11 +65,23 @@ async fn assert_internal_fault(fault: &str, cause_has: &str) {
         0,
         "{fault}: something was stored"
     );
+    let variants: Vec<_> = crate::images::walk(&app.data_dir().join("blobs"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "webp"))
+        .collect();
+    assert!(variants.is_empty(), "{fault}: blobs left: {variants:?}");
 }
 
 #[tokio::test]
 async fn an_encoder_failure_is_an_internal_error() {
     assert_internal_fault("encoder", "WebP encoding failed").await;
+}
+
+/// The thumbnail is stored while the display variant is still encoding; when
+/// the display encode then fails, that thumbnail is removed again.
+#[tokio::test]
+async fn a_display_encoder_failure_leaves_no_thumbnail_behind() {
+    assert_internal_fault("display-encoder", "display encoder fault").await;
 }
 
 #[tokio::test]

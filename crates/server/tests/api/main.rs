@@ -8,6 +8,7 @@ mod audit_flood;
 mod audit_retention;
 mod audit_verify;
 mod auth;
+mod bench_pipeline;
 mod body_reading;
 mod browser;
 mod browser_paint;

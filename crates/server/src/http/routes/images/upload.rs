@@ -103,14 +103,40 @@ pub async fn upload_image(
     }
 
     let original_size = bytes.len() as u64;
-    let processed = state.processor.process(bytes).await?;
-
     let id = ImageId::new();
     let user = caller.user().clone();
     context::record(|f| f.image_id = Some(id.to_string()));
     let display_key = BlobKey::for_variant(&user, id, Variant::Display);
     let thumb_key = BlobKey::for_variant(&user, id, Variant::Thumbnail);
     context::record(|f| f.key = Some(display_key.to_string()));
+
+    // The thumbnail is encoded first: it is encrypted and written while the
+    // display variant is still being encoded.
+    let (thumb_tx, thumb_rx) = tokio::sync::oneshot::channel();
+    let ready = move |thumb: &pipeline::Encoded| {
+        let _ = thumb_tx.send(Bytes::copy_from_slice(&thumb.bytes));
+    };
+    let early_thumb = async {
+        let bytes = thumb_rx.await.ok()?;
+        Some(state.blobs.put(&thumb_key, bytes).await)
+    };
+    let (processed, thumb_put) = tokio::join!(state.processor.process(bytes, ready), early_thumb);
+    let processed = match (processed, thumb_put) {
+        (Ok(processed), Some(Ok(()))) => processed,
+        // The pipeline hands the thumbnail over before it can succeed.
+        (Ok(_), None) => return Err(ApiError::Internal("thumbnail never handed over".into())),
+        (Err(err), thumb_put) => {
+            if thumb_put.is_some() {
+                discard_blobs(&state, &[&thumb_key]).await;
+            }
+            return Err(err.into());
+        }
+        (Ok(_), Some(Err(err))) => {
+            discard_blobs(&state, &[&thumb_key]).await;
+            return Err(err.into());
+        }
+    };
+
     let now = Utc::now();
     let record = ImageRecord {
         id,
@@ -142,15 +168,11 @@ pub async fn upload_image(
         updated_at: now,
     };
 
-    let (display, thumb) = tokio::join!(
-        state
-            .blobs
-            .put(&display_key, Bytes::from(processed.display.bytes)),
-        state
-            .blobs
-            .put(&thumb_key, Bytes::from(processed.thumbnail.bytes)),
-    );
-    if let Err(err) = display.and(thumb) {
+    if let Err(err) = state
+        .blobs
+        .put(&display_key, Bytes::from(processed.display.bytes))
+        .await
+    {
         discard_blobs(&state, &[&display_key, &thumb_key]).await;
         return Err(err.into());
     }

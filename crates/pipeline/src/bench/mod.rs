@@ -5,6 +5,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+mod stages;
+
+pub use stages::{Rendition, StageTimes, render, stages};
+
 use crate::{Settings, process};
 
 /// Totals of one benchmark run; serialises to the one JSON line the CLI prints.
@@ -72,7 +76,8 @@ pub fn run(dir: &Path, concurrency: usize, settings: &Settings) -> BenchReport {
     }
 }
 
-fn image_files(dir: &Path) -> Vec<PathBuf> {
+/// The `.jpg`, `.jpeg`, `.png` and `.webp` files directly in `dir`, sorted.
+pub fn image_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Upload throughput over HTTP with N uploads in flight, against the pipeline
+# alone on the same files in the same run (docs/benchmarks.md, "Uploads in
+# flight"). The release binary on the embedded store (SQLite and encrypted
+# files, fsynced), development tokens, upload rate limit off. Each level
+# uploads every image of DIR PASSES times, spread over 8 users (one user may
+# have 4 uploads in flight), N at a time, and counts images per second from the
+# first request to the last 201.
+#
+#   bench/upload-throughput.sh DIR [N...]     # default N: 1 2 8
+#
+# Knobs (environment): BIN (default the release build under CARGO_TARGET_DIR),
+# PORT (18091), PASSES (2). Needs: curl, xargs.
+set -euo pipefail
+
+DIR=$(cd "${1:?usage: bench/upload-throughput.sh DIR [N...]}" && pwd)
+shift
+LEVELS=("$@")
+((${#LEVELS[@]})) || LEVELS=(1 2 8)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/image-service/target}
+BIN=${BIN:-$TARGET/release/image-service}
+PORT=${PORT:-18091}
+PASSES=${PASSES:-2}
+[[ -x $BIN ]] || (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release --locked)
+
+DATA=$(mktemp -d)
+export IMAGE_SERVICE_DATA_DIR=$DATA IMAGE_SERVICE_LISTEN=127.0.0.1:$PORT IMAGE_SERVICE_ADMIN_LISTEN=127.0.0.1:0
+export IMAGE_SERVICE_LIMIT_UPLOADS_PER_MIN=0 IMAGE_SERVICE_LOG=warn
+"$BIN" >"$DATA/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  sleep 0.1
+done
+for u in $(seq 0 7); do "$BIN" dev-token --sub "throughput-$u" >"$DATA/token-$u"; done
+
+# One job per line: "TOKEN_FILE IMAGE".
+JOBS=$DATA/jobs
+: >"$JOBS"
+n=0
+for _ in $(seq "$PASSES"); do
+  for f in "$DIR"/*.jpg "$DIR"/*.jpeg "$DIR"/*.png "$DIR"/*.webp; do
+    [[ -f $f ]] || continue
+    echo "$DATA/token-$((n % 8)) $f" >>"$JOBS"
+    n=$((n + 1))
+  done
+done
+
+upload() {
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$1")" \
+    -F "file=@$2" "http://127.0.0.1:$PORT/images")
+  [[ $code == 201 ]] || { echo "$2: HTTP $code" >&2; return 1; }
+}
+export -f upload
+export PORT
+
+pipeline=$("$BIN" bench-pipeline "$DIR")
+echo "pipeline alone (one image per core, storage excluded): $pipeline"
+for level in "${LEVELS[@]}"; do
+  start=$(date +%s.%N)
+  xargs -P "$level" -L 1 bash -c 'upload "$0" "$1"' <"$JOBS"
+  end=$(date +%s.%N)
+  awk -v n="$n" -v s="$start" -v e="$end" -v l="$level" \
+    'BEGIN { printf "in flight %d: %d uploads in %.2f s, %.2f images/s\n", l, n, e - s, n / (e - s) }'
+done
