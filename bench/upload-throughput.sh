@@ -49,8 +49,11 @@ for _ in $(seq "$PASSES"); do
 done
 
 upload() {
+  # curl declares .webp as application/octet-stream, which the service refuses.
+  local type=image/jpeg
+  case $2 in *.png) type=image/png ;; *.webp) type=image/webp ;; esac
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$1")" \
-    -F "file=@$2" "http://127.0.0.1:$PORT/images")
+    -F "file=@$2;type=$type" "http://127.0.0.1:$PORT/images")
   [[ $code == 201 ]] || { echo "$2: HTTP $code" >&2; return 1; }
 }
 export -f upload
