@@ -15,23 +15,10 @@ set -euo pipefail
 
 IMAGE=${1:?usage: bench/upload-latency.sh IMAGE [RUNS]}
 RUNS=${2:-15}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/image-service/target}
-BIN=${BIN:-$TARGET/release/image-service}
 PORT=${PORT:-18090}
 GAP=${GAP:-0.3}
-[[ -x $BIN ]] || (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release --locked)
-
-DATA=$(mktemp -d)
-export IMAGE_SERVICE_DATA_DIR=$DATA IMAGE_SERVICE_LISTEN=127.0.0.1:$PORT IMAGE_SERVICE_ADMIN_LISTEN=127.0.0.1:0
-export IMAGE_SERVICE_LIMIT_UPLOADS_PER_MIN=0 IMAGE_SERVICE_LOG=warn
-"$BIN" >"$DATA/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-  sleep 0.1
-done
+# shellcheck source=bench/embedded-server.sh
+source "$(dirname "$0")/embedded-server.sh"
 TOKEN=$("$BIN" dev-token --sub latency)
 
 times=()

@@ -17,23 +17,10 @@ DIR=$(cd "${1:?usage: bench/upload-throughput.sh DIR [N...]}" && pwd)
 shift
 LEVELS=("$@")
 ((${#LEVELS[@]})) || LEVELS=(1 2 8)
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/image-service/target}
-BIN=${BIN:-$TARGET/release/image-service}
 PORT=${PORT:-18091}
 PASSES=${PASSES:-2}
-[[ -x $BIN ]] || (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release --locked)
-
-DATA=$(mktemp -d)
-export IMAGE_SERVICE_DATA_DIR=$DATA IMAGE_SERVICE_LISTEN=127.0.0.1:$PORT IMAGE_SERVICE_ADMIN_LISTEN=127.0.0.1:0
-export IMAGE_SERVICE_LIMIT_UPLOADS_PER_MIN=0 IMAGE_SERVICE_LOG=warn
-"$BIN" >"$DATA/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-  sleep 0.1
-done
+# shellcheck source=bench/embedded-server.sh
+source "$(dirname "$0")/embedded-server.sh"
 for u in $(seq 0 7); do "$BIN" dev-token --sub "throughput-$u" >"$DATA/token-$u"; done
 
 # One job per line: "TOKEN_FILE IMAGE".
