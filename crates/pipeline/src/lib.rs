@@ -10,6 +10,7 @@ mod encode;
 mod error;
 mod fault;
 mod format;
+mod jpeg_segments;
 mod orient;
 mod pixels;
 mod probe;

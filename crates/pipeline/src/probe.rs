@@ -1,5 +1,6 @@
 //! Header-only inspection: format, dimensions, size limits and animation, before any pixel is allocated.
 
+use crate::jpeg_segments::{self, truncated};
 use crate::{PipelineError, Settings, SourceFormat, sniff};
 
 /// What the header says, before any decoding. Dimensions are as stored (before EXIF orientation).
@@ -54,10 +55,6 @@ pub fn decode_cost_bytes(probe: &Probe) -> u64 {
     pixels * per_pixel + VARIANTS
 }
 
-fn truncated() -> PipelineError {
-    PipelineError::invalid("truncated header")
-}
-
 fn be16(b: &[u8], at: usize) -> Result<u32, PipelineError> {
     b.get(at..at + 2)
         .map(|s| u32::from(u16::from_be_bytes([s[0], s[1]])))
@@ -80,26 +77,10 @@ fn le24(b: &[u8], at: usize) -> Result<u32, PipelineError> {
 fn jpeg_dimensions(b: &[u8]) -> Result<(u32, u32), PipelineError> {
     let mut i = 2;
     loop {
-        // Markers may be preceded by any number of 0xFF fill bytes.
-        if *b.get(i).ok_or_else(truncated)? != 0xFF {
-            return Err(PipelineError::invalid("JPEG marker expected"));
-        }
-        while b.get(i) == Some(&0xFF) {
-            i += 1;
-        }
-        let marker = *b.get(i).ok_or_else(truncated)?;
-        i += 1;
-        match marker {
-            // Standalone markers carry no length.
-            0x01 | 0xD0..=0xD7 => continue,
-            0xD8..=0xDA => {
-                return Err(PipelineError::invalid("JPEG has no frame header"));
-            }
-            _ => {}
-        }
-        let len = be16(b, i)? as usize;
-        if len < 2 {
-            return Err(PipelineError::invalid("bad JPEG segment length"));
+        let segment = jpeg_segments::next(b, i)?;
+        let marker = segment.marker;
+        if matches!(marker, 0xD8..=0xDA) {
+            return Err(PipelineError::invalid("JPEG has no frame header"));
         }
         // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
         if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
@@ -112,17 +93,18 @@ fn jpeg_dimensions(b: &[u8]) -> Result<(u32, u32), PipelineError> {
                 0xC5..=0xC7 => return Err(PipelineError::Unsupported("hierarchical JPEG")),
                 _ => {}
             }
-            match *b.get(i + 2).ok_or_else(truncated)? {
+            let i = segment.payload;
+            match *b.get(i).ok_or_else(truncated)? {
                 8 => {}
                 12 => return Err(PipelineError::Unsupported("12-bit JPEG")),
                 16 => return Err(PipelineError::Unsupported("16-bit JPEG")),
                 _ => return Err(PipelineError::invalid("JPEG sample precision is not 8")),
             }
-            let height = be16(b, i + 3)?;
-            let width = be16(b, i + 5)?;
+            let height = be16(b, i + 1)?;
+            let width = be16(b, i + 3)?;
             return Ok((width, height));
         }
-        i += len;
+        i = segment.end;
     }
 }
 

@@ -8,7 +8,7 @@ use zune_jpeg::JpegDecoder;
 
 use super::Decoded;
 use crate::pixels::{Layout, Pixels};
-use crate::{PipelineError, Probe, Settings, color};
+use crate::{PipelineError, Probe, Settings, color, jpeg_segments};
 
 pub(super) fn decode(
     bytes: &[u8],
@@ -21,6 +21,8 @@ pub(super) fn decode(
         .set_strict_mode(true)
         .set_max_width(max)
         .set_max_height(max);
+    let cleaned = jpeg_segments::cleaned_header(bytes)?;
+    let bytes = cleaned.as_deref().unwrap_or(bytes);
     let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     decoder.decode_headers().map_err(PipelineError::invalid)?;
     let input = decoder
