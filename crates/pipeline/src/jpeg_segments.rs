@@ -88,30 +88,38 @@ fn is_short_adobe(b: &[u8], s: &Segment) -> bool {
 /// segment, or `None` when it has neither (the common case: no copy). Everything from the
 /// start of scan on is kept as it is.
 pub(crate) fn cleaned_header(b: &[u8]) -> Result<Option<Vec<u8>>, PipelineError> {
-    let mut segments = Vec::new();
-    let mut i = 2;
-    loop {
-        let segment = next(b, i)?;
-        segments.push(segment);
-        if segment.marker == SOS || segment.marker == 0xD9 {
-            break;
-        }
-        i = segment.end;
-    }
-    if !segments
-        .iter()
-        .any(|s| s.after_stray_bytes || is_short_adobe(b, s))
-    {
+    // Two walks instead of a list of segments: a 10 MiB file can hold millions of them.
+    let mut needed = false;
+    header(b, |s| needed |= s.after_stray_bytes || is_short_adobe(b, s))?;
+    if !needed {
         return Ok(None);
     }
     let mut clean = Vec::with_capacity(b.len());
     clean.extend_from_slice(&b[..2]);
-    let (last, header) = segments.split_last().expect("at least one segment");
-    for s in header.iter().filter(|s| !is_short_adobe(b, s)) {
-        clean.extend_from_slice(b.get(s.at..s.end).ok_or_else(truncated)?);
-    }
-    clean.extend_from_slice(&b[last.at..]);
+    let scan = header(b, |s| {
+        if !is_short_adobe(b, s) {
+            clean.extend_from_slice(&b[s.at..s.end]);
+        }
+    })?;
+    clean.extend_from_slice(&b[scan..]);
     Ok(Some(clean))
+}
+
+/// Calls `each` for every header segment before the start of scan (or end of image), whole
+/// within `b`, and returns where that marker starts.
+fn header(b: &[u8], mut each: impl FnMut(&Segment)) -> Result<usize, PipelineError> {
+    let mut i = 2;
+    loop {
+        let segment = next(b, i)?;
+        if segment.marker == SOS || segment.marker == 0xD9 {
+            return Ok(segment.at);
+        }
+        if segment.end > b.len() {
+            return Err(truncated());
+        }
+        each(&segment);
+        i = segment.end;
+    }
 }
 
 #[cfg(test)]
