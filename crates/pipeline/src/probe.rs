@@ -108,7 +108,7 @@ fn jpeg_dimensions(b: &[u8]) -> Result<(u32, u32), PipelineError> {
     }
 }
 
-/// Reads IHDR and scans the chunks before the first IDAT for an animation control chunk.
+/// Reads IHDR and scans the chunks before the first IDAT for an animation of more than one frame.
 fn png_header(b: &[u8]) -> Result<(u32, u32), PipelineError> {
     let mut i = 8;
     let first_len = be32(b, i)?;
@@ -121,12 +121,24 @@ fn png_header(b: &[u8]) -> Result<(u32, u32), PipelineError> {
     if width > i32::MAX as u32 || height > i32::MAX as u32 {
         return Err(PipelineError::invalid("PNG dimensions out of range"));
     }
+    // An APNG whose one frame is its default image (fcTL before IDAT) is a still image; any
+    // other APNG shows, in a browser, frames this decoder does not read.
+    let mut frames = None;
+    let mut frame_control = false;
     loop {
         let len = be32(b, i)? as usize;
         let kind = b.get(i + 4..i + 8).ok_or_else(truncated)?;
         match kind {
-            b"acTL" => return Err(PipelineError::Unsupported("animated PNG")),
-            b"IDAT" | b"IEND" => return Ok((width, height)),
+            b"acTL" => frames = Some(be32(b, i + 8)?),
+            b"fcTL" => frame_control = true,
+            b"IDAT" | b"IEND" => {
+                return match frames {
+                    Some(n) if n != 1 || !frame_control => {
+                        Err(PipelineError::Unsupported("animated PNG"))
+                    }
+                    _ => Ok((width, height)),
+                };
+            }
             _ => {}
         }
         // length + type + data + CRC

@@ -97,6 +97,22 @@ fn animated_png_is_refused() {
 }
 
 #[test]
+fn an_apng_of_one_frame_is_a_still_image() {
+    let png = png_rgb(&quadrants(16, 16));
+    // acTL: 1 frame, then the fcTL that makes the default image that frame.
+    let actl = png_chunk(b"acTL", &[0, 0, 0, 1, 0, 0, 0, 0]);
+    let mut fctl = vec![0, 0, 0, 0];
+    fctl.extend(16u32.to_be_bytes());
+    fctl.extend(16u32.to_be_bytes());
+    fctl.extend([0; 8]);
+    fctl.extend([0, 1, 0, 10, 0, 0]);
+    let fctl = png_chunk(b"fcTL", &fctl);
+    let apng = png_insert_after_ihdr(&png, &[actl, fctl].concat());
+    let processed = process(&apng, &Settings::default()).expect("a still image");
+    assert_eq!((processed.width, processed.height), (16, 16));
+}
+
+#[test]
 fn animated_webp_is_refused() {
     // VP8X with the animation flag, then ANIM; the frames do not matter to the header check.
     let mut vp8x = vec![0x02, 0, 0, 0];

@@ -18,13 +18,13 @@ fn jpeg_with_frame(marker: u8, precision: u8) -> Vec<u8> {
     bytes
 }
 
-/// A PNG with an `acTL` chunk before its image data: an animated PNG's header.
+/// A PNG with an `acTL` chunk of two frames before its image data: an animated PNG's header.
 fn animated_png() -> Vec<u8> {
     let png = images::png_with_alpha(32, 32);
     let idat = png.windows(4).position(|w| w == b"IDAT").unwrap() - 4;
     let mut chunk = 8u32.to_be_bytes().to_vec();
     chunk.extend(b"acTL");
-    chunk.extend(1u32.to_be_bytes());
+    chunk.extend(2u32.to_be_bytes());
     chunk.extend(0u32.to_be_bytes());
     chunk.extend(crc32fast::hash(&chunk[4..]).to_be_bytes());
     [&png[..idat], &chunk, &png[idat..]].concat()
