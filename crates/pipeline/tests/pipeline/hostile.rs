@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use pipeline::{PipelineError, Settings, process};
 
-use crate::helpers::contains;
+use crate::helpers::{contains, decode_webp, jpeg, mean_error, quadrants};
 
 fn dir() -> PathBuf {
     [env!("CARGO_MANIFEST_DIR"), "tests", "data", "hostile"]
@@ -51,4 +51,25 @@ fn every_hostile_file_gets_its_expected_outcome() {
     }
     assert!(checked >= 25, "only {checked} files listed");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Stray bytes between header segments are skipped as libjpeg skips them, even when there are
+/// hundreds of thousands of them, and the picture comes out as it went in.
+#[test]
+fn stray_bytes_between_jpeg_segments_are_skipped() {
+    let picture = quadrants(64, 48);
+    let clean = jpeg(&picture);
+    // Start of image and the first segment as they were (a JPEG is known by FF D8 FF).
+    let first_end = 4 + usize::from(u16::from_be_bytes([clean[4], clean[5]]));
+    let mut stray = clean[..first_end].to_vec();
+    for _ in 0..200_000 {
+        // A stray byte, then an empty comment segment.
+        stray.extend([0x42, 0xFF, 0xFE, 0x00, 0x02]);
+    }
+    stray.extend_from_slice(&[0x13, 0x37]);
+    stray.extend_from_slice(&clean[first_end..]);
+    let processed = process(&stray, &Settings::default()).expect("read as libjpeg reads it");
+    assert_eq!((processed.width, processed.height), (64, 48));
+    let shown = decode_webp(&processed.display.bytes).to_rgb8();
+    assert!(mean_error(&shown, &picture) < 8.0);
 }
