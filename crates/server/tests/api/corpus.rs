@@ -128,10 +128,7 @@ async fn displayed(app: &TestApp, token: &str, file: &Path) -> image::RgbImage {
     let response = app.upload_with(token, bytes, "image/jpeg", &[]).await;
     assert_eq!(response.status(), 201, "{}", file.display());
     let image: Value = response.json().await.unwrap();
-    let path = format!("/images/{}/file", image["id"].as_str().unwrap());
-    let response = app.get(&path, token).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    decode_webp(&response.bytes().await.unwrap()).to_rgb8()
+    decode_webp(&app.stored_display(token, &image).await).to_rgb8()
 }
 
 /// Mean absolute difference per channel of two images of one size.

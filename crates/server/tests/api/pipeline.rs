@@ -4,15 +4,7 @@
 use serde_json::Value;
 
 use crate::support::images::{decode_webp, jpeg, png_header_only, png_with_alpha, with_exif};
-use crate::support::{TestApp, assert_error, spawn_app};
-
-async fn stored_display(app: &TestApp, token: &str, image: &Value) -> Vec<u8> {
-    let path = format!("/images/{}/file", image["id"].as_str().unwrap());
-    let response = app.get(&path, token).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "image/webp");
-    response.bytes().await.unwrap().to_vec()
-}
+use crate::support::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn an_exif_rotated_jpeg_comes_back_upright_without_gps() {
@@ -35,7 +27,7 @@ async fn an_exif_rotated_jpeg_comes_back_upright_without_gps() {
         (Some(100), Some(200))
     );
 
-    let webp = stored_display(&app, &token, &image).await;
+    let webp = app.stored_display(&token, &image).await;
     let pixels = decode_webp(&webp).to_rgb8();
     assert_eq!(pixels.dimensions(), (100, 200));
     // After a clockwise turn the red left half is on top, blue at the bottom.
@@ -63,7 +55,7 @@ async fn png_alpha_survives() {
         .await;
     assert_eq!(response.status(), 201);
     let image: Value = response.json().await.unwrap();
-    let pixels = decode_webp(&stored_display(&app, &token, &image).await).to_rgba8();
+    let pixels = decode_webp(&app.stored_display(&token, &image).await).to_rgba8();
     let opaque = pixels.get_pixel(8, 32);
     let clear = pixels.get_pixel(56, 32);
     assert!(

@@ -257,6 +257,15 @@ impl TestApp {
         body
     }
 
+    /// The stored display variant of an Image (as JSON), checked to be served as WebP.
+    pub async fn stored_display(&self, token: &str, image: &Value) -> Vec<u8> {
+        let path = format!("/images/{}/file", image["id"].as_str().unwrap());
+        let response = self.get(&path, token).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "image/webp");
+        response.bytes().await.unwrap().to_vec()
+    }
+
     pub async fn create_album(&self, token: &str, title: &str) -> Value {
         let response = self
             .post_json("/albums", token, serde_json::json!({ "title": title }))
