@@ -73,14 +73,21 @@ if [ ! -e "$STAMP" ]; then
       { echo "corpus: $path does not match its pinned SHA-256" >&2; exit 1; }
   done
   for deb in "$CACHE"/debs/*.deb; do
-    dpkg-deb --fsys-tarfile "$deb" >"$deb.tar"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$CACHE/root" --wildcards \
+      './usr/share/go-1.19/src/image/testdata/*' \
+      './usr/share/go-1.19/src/image/png/testdata/*' \
+      './usr/share/gocode/src/golang.org/x/image/testdata/*' \
+      './usr/share/gocode/src/github.com/disintegration/imaging/testdata/orientation_*.jpg' \
+      './usr/share/gocode/src/github.com/rwcarlsen/goexif/exif/*.jpg' 2>>"$LOG" || true
   done
-  debs=("$CACHE"/debs/*.deb.tar)
-  for tarball in "${debs[@]}"; do
-    unpack "$tarball" imaging './usr/share/gocode/src/github.com/disintegration/imaging/testdata/orientation_*.jpg'
-    unpack "$tarball" goexif './usr/share/gocode/src/github.com/rwcarlsen/goexif/exif/*.jpg' \
-      './usr/share/gocode/src/github.com/rwcarlsen/goexif/exif/*/*.jpg'
-  done
+  # Go's image directories keep their own layout (sub-folders included).
+  cp -r "$CACHE/root/usr/share/go-1.19/src/image/testdata" "$CACHE/files/go-image"
+  cp -r "$CACHE/root/usr/share/go-1.19/src/image/png/testdata" "$CACHE/files/go-png"
+  cp -r "$CACHE/root/usr/share/gocode/src/golang.org/x/image/testdata" "$CACHE/files/x-image"
+  github="$CACHE/root/usr/share/gocode/src/github.com"
+  mkdir -p "$CACHE/files/imaging" "$CACHE/files/goexif"
+  cp "$github"/disintegration/imaging/testdata/orientation_*.jpg "$CACHE/files/imaging/"
+  find "$github/rwcarlsen/goexif/exif" -name '*.jpg' -exec cp -t "$CACHE/files/goexif" {} +
   src="$CACHE/src"
   unpack "$src/libspng_0.7.3.orig.tar.gz" pngsuite 'libspng-0.7.3/tests/images/*.png'
   unpack "$src/libspng_0.7.3.orig.tar.gz" pngsuite-crashers 'libspng-0.7.3/tests/crashers/*.png'
@@ -88,16 +95,6 @@ if [ ! -e "$STAMP" ]; then
   unpack "$src/libwebp_1.2.4.orig.tar.gz" libwebp 'libwebp-1.2.4/*.webp'
   unpack "$src/pillow_9.4.0.orig.tar.xz" pillow 'pillow-9.4.0/Tests/images/*.webp' \
     'pillow-9.4.0/Tests/images/*.jpg' 'pillow-9.4.0/Tests/images/apng/*.png'
-  # Go's directories keep their own layout (sub-folders included).
-  for deb in "${debs[@]}"; do
-    tar -x -f "$deb" -C "$CACHE/root" --wildcards \
-      './usr/share/go-1.19/src/image/testdata/*' \
-      './usr/share/go-1.19/src/image/png/testdata/*' \
-      './usr/share/gocode/src/golang.org/x/image/testdata/*' 2>>"$LOG" || true
-  done
-  cp -r "$CACHE/root/usr/share/go-1.19/src/image/testdata" "$CACHE/files/go-image"
-  cp -r "$CACHE/root/usr/share/go-1.19/src/image/png/testdata" "$CACHE/files/go-png"
-  cp -r "$CACHE/root/usr/share/gocode/src/golang.org/x/image/testdata" "$CACHE/files/x-image"
   rm -rf "$CACHE/root" "$CACHE/debs" "$CACHE/src"
   touch "$STAMP"
 fi
